@@ -1,0 +1,3 @@
+export * from './evolve.js';
+export * from './fold.js';
+export * from './session-state.js';
