@@ -1,0 +1,45 @@
+import type { ExpectedRevision } from './port.js';
+
+/** The stream is not where the writer expected it; nothing was written. */
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    /** Revision of the stream's last event; `null` when the stream has none. */
+    readonly current: bigint | null,
+  ) {
+    super(`${streamName}: expected revision ${String(expected)}, current ${current === null ? 'no stream' : current}`);
+  }
+}
+
+export type EventIdConflictReason = 'otherContent' | 'otherStream' | 'partialRetry';
+
+/** An event id the store has already recorded for something else; nothing was written. */
+export class EventIdConflictError extends Error {
+  override readonly name = 'EventIdConflictError';
+  constructor(
+    readonly eventId: string,
+    readonly streamName: string,
+    readonly reason: EventIdConflictReason,
+  ) {
+    const why = {
+      otherContent: 'was recorded with another type or data',
+      otherStream: 'was recorded in another stream',
+      partialRetry: 'was recorded, but other ids of this append were not',
+    }[reason];
+    super(`event id ${eventId} ${why}; appending to ${streamName} refused`);
+  }
+}
+
+/** A call the port does not accept (an empty append, a bad stream name, a bad count). */
+export class InvalidStoreRequestError extends Error {
+  override readonly name = 'InvalidStoreRequestError';
+}
+
+export class StoreClosedError extends Error {
+  override readonly name = 'StoreClosedError';
+  constructor() {
+    super('the event store is closed');
+  }
+}

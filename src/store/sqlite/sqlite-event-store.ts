@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
+import { assertStreamName, expectedRevisionMismatch, prepareAppend, type AppendRequest } from '../append-request.js';
+import { InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
+import { earlierResultOf } from '../idempotency.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  SubscribeOptions,
+  Subscription,
+} from '../port.js';
+import { appendSignalFor } from './append-signal.js';
+import { liveSubscription } from './live-subscription.js';
+import { migrate } from './migrations.js';
+
+/** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
+export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface SqliteEventStoreOptions {
+  /** The database file; its folder is created if missing. */
+  path: string;
+  /** Defaults to FULL, so an acknowledged append survives a power loss. */
+  synchronous?: SynchronousMode;
+  /** How long an append waits for another process's write lock. Defaults to 5 s. */
+  busyTimeoutMs?: number;
+  /** How often a live subscription looks for appends made by another process; appends in this process wake it at once. Defaults to 1 s. */
+  foreignAppendCheckMs?: number;
+  codec?: EventCodec;
+}
+
+interface EventRow {
+  position: bigint;
+  stream_name: string;
+  revision: bigint;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata';
+const DEFAULT_PAGE = 1000;
+// SQLite reads a negative LIMIT as "no limit".
+const NO_LIMIT = -1;
+
+function assertCount(maxCount: number | undefined): number {
+  if (maxCount === undefined) return NO_LIMIT;
+  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
+    throw new InvalidStoreRequestError(`invalid max count ${String(maxCount)}`);
+  }
+  return maxCount;
+}
+
+/** The SQLite store is the port plus its connection, which the read model shares on the embedded default. */
+export interface SqliteEventStore extends EventStore {
+  readonly database: Database.Database;
+}
+
+/** The embedded event store: one SQLite file in WAL mode, nothing to start. */
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000 } = options;
+  const codec = options.codec ?? ledgerEventCodec;
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.defaultSafeIntegers(true);
+  migrate(db);
+  const wake = appendSignalFor(path);
+
+  const statements = {
+    byIds: db.prepare(`select ${COLUMNS} from events where event_id in (select value from json_each(?))`),
+    currentRevision: db.prepare('select max(revision) as revision from events where stream_name = ?'),
+    insert: db.prepare(
+      'insert into events (stream_name, category, revision, event_id, type, data, metadata) values (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    forwards: db.prepare(
+      `select ${COLUMNS} from events where stream_name = ? and revision >= ? order by revision limit ?`,
+    ),
+    backwards: db.prepare(
+      `select ${COLUMNS} from events where stream_name = ? and revision <= ? order by revision desc limit ?`,
+    ),
+    all: db.prepare(`select ${COLUMNS} from events where position > ? order by position limit ?`),
+    category: db.prepare(
+      `select ${COLUMNS} from events where category = ? and position > ? order by position limit ?`,
+    ),
+  };
+
+  const decode = (row: EventRow): RecordedEvent =>
+    codec.decode({
+      eventId: row.event_id,
+      streamName: row.stream_name,
+      revision: row.revision,
+      position: row.position,
+      type: row.type,
+      dataJson: row.data,
+      metadataJson: row.metadata,
+    });
+  const rows = (statement: Database.Statement, ...params: unknown[]) =>
+    (statement.all(...params) as EventRow[]).map(decode);
+
+  const appendInTransaction = db.transaction((request: AppendRequest): AppendResult => {
+    const { streamName, events, expectedRevision } = request;
+    const ids = JSON.stringify(events.map((event) => event.eventId));
+    const earlier = earlierResultOf(streamName, events, rows(statements.byIds, ids));
+    if (earlier) return earlier;
+    const { revision: current } = statements.currentRevision.get(streamName) as { revision: bigint | null };
+    if (expectedRevisionMismatch(expectedRevision, current)) {
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, current);
+    }
+    const category = categoryOf(streamName);
+    let revision = current ?? -1n;
+    let position = 0n;
+    for (const event of events) {
+      revision++;
+      const info = statements.insert.run(streamName, category, revision, event.eventId, event.type, event.dataJson, event.metadataJson);
+      position = BigInt(info.lastInsertRowid);
+    }
+    return { revision, position, alreadyRecorded: false };
+  });
+
+  const readAllPage = (after: bigint, category: string | undefined, limit: number) =>
+    category === undefined ? rows(statements.all, after, limit) : rows(statements.category, category, after, limit);
+
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new StoreClosedError();
+  };
+
+  return {
+    database: db,
+
+    async append(streamName: string, events: readonly NewEvent[], appendOptions?: AppendOptions) {
+      ensureOpen();
+      const request = prepareAppend(codec, streamName, events, appendOptions);
+      // IMMEDIATE takes the write lock before reading, so two processes appending to one
+      // stream are serialised and the loser sees the winner's revision.
+      const result = appendInTransaction.immediate(request);
+      if (!result.alreadyRecorded) wake.signal.notify();
+      return result;
+    },
+
+    async readStream(streamName: string, { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {}) {
+      ensureOpen();
+      assertStreamName(streamName);
+      const limit = assertCount(maxCount);
+      if (direction === 'forwards') return rows(statements.forwards, streamName, fromRevision ?? 0n, limit);
+      if (direction === 'backwards') {
+        // 2^63 - 1: SQLite's largest integer, "from the end".
+        return rows(statements.backwards, streamName, fromRevision ?? 9223372036854775807n, limit);
+      }
+      throw new InvalidStoreRequestError(`invalid direction ${String(direction)}`);
+    },
+
+    async readAll({ after = 0n, category, maxCount = DEFAULT_PAGE }: ReadAllOptions = {}) {
+      ensureOpen();
+      return readAllPage(after, category, assertCount(maxCount));
+    },
+
+    subscribe({ after = 0n, category }: SubscribeOptions = {}) {
+      ensureOpen();
+      const subscription = liveSubscription(
+        { readPage: (from, pageSize) => readAllPage(from, category, pageSize), signal: wake.signal, foreignAppendCheckMs },
+        after,
+        (ended) => subscriptions.delete(ended),
+      );
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      wake.release();
+      db.close();
+    },
+  };
+}
