@@ -1,0 +1,31 @@
+import { sessionStreamName, SessionId } from '../events/index.js';
+import { openSqliteEventStore } from '../store/sqlite/index.js';
+import type { CliCommand } from './command.js';
+import { sessionTimeline } from './session-timeline.js';
+
+/** An auditor's view of one session: every fact, and the status the fold gives after each. */
+export const history: CliCommand = {
+  name: 'history',
+  summary: "print a session's events and the status after each",
+  usage: 'ledger history <sessionId>',
+  async run(args, { config, out }) {
+    const sessionId = SessionId.safeParse(args[0]);
+    if (!sessionId.success) {
+      out(`usage: ${this.usage}`);
+      return 2;
+    }
+    const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
+    try {
+      const events = await store.readStream(sessionStreamName(sessionId.data));
+      if (events.length === 0) {
+        out(`no session ${sessionId.data} in ${config.LEDGER_DB}`);
+        return 1;
+      }
+      out(`session ${sessionId.data}`);
+      for (const line of sessionTimeline(events).lines) out(line);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
