@@ -87,6 +87,9 @@ export interface EventStore {
 
   subscribe(options?: SubscribeOptions): Subscription;
 
+  /** The position of the newest event (of a category, when given); 0n when there is none. */
+  lastPosition(options?: { category?: string }): Promise<bigint>;
+
   /** Ends every subscription and releases the store. Later calls fail with `StoreClosedError`. */
   close(): Promise<void>;
 }

@@ -301,6 +301,17 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       t.ok(unfiltered.every((e) => e.position > after), 'after is exclusive');
     });
 
+    t.test('the last position, of the store and of a category', async (t) => {
+      const category = uniqueCategory();
+      t.equal(await store.lastPosition({ category }), 0n, '0 for a category with no events');
+      const id = uniqueSession();
+      const { position } = await store.append(`${category}-${id}`, [newSessionStarted(id), newCredentialsStored(id)]);
+      t.equal(await store.lastPosition({ category }), position);
+      const newest = await here();
+      t.equal(await store.lastPosition(), newest, 'without a category, the newest event of all');
+      t.equal(await store.lastPosition({ category }), position, 'other categories do not move it');
+    });
+
     t.test('a subscription catches up, says so, then delivers live', async (t) => {
       const after = await here();
       const category = uniqueCategory();
@@ -396,6 +407,7 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       await t.rejects(other.append(streamOf(id), [newSessionStarted(id)]), StoreClosedError);
       await t.rejects(other.readStream(streamOf(id)), StoreClosedError);
       await t.rejects(other.readAll(), StoreClosedError);
+      await t.rejects(other.lastPosition(), StoreClosedError);
       t.throws(() => other.subscribe(), StoreClosedError);
       await other.close();
       t.pass('closing twice is harmless');

@@ -89,6 +89,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     category: db.prepare(
       `select ${COLUMNS} from events where category = ? and position > ? order by position limit ?`,
     ),
+    lastPosition: db.prepare('select coalesce(max(position), 0) from events').pluck(),
+    lastPositionOfCategory: db.prepare('select coalesce(max(position), 0) from events where category = ?').pluck(),
   };
 
   const decode = (row: EventRow): RecordedEvent =>
@@ -172,6 +174,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       );
       subscriptions.add(subscription);
       return subscription;
+    },
+
+    async lastPosition({ category }: { category?: string } = {}) {
+      ensureOpen();
+      const position = category === undefined ? statements.lastPosition.get() : statements.lastPositionOfCategory.get(category);
+      return position as bigint;
     },
 
     async close() {
