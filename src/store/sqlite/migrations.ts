@@ -1,9 +1,19 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The store's schema, as an ordered list of migrations. A database records the last one
- * applied in `schema_version`; opening applies the rest in one transaction. Append new
- * migrations; never edit one that has shipped.
+ * A schema as an ordered list of migrations, and the table where a database records the last
+ * one it has had. The event store and the read model each have one: in EventStoreDB mode the
+ * read-model file holds only the read model, so neither may assume the other's tables.
+ * Append new migrations; never edit one that has shipped.
+ */
+export interface Schema {
+  readonly versionTable: string;
+  readonly migrations: readonly string[];
+}
+
+/**
+ * The event store's schema. A database records the last migration applied in
+ * `schema_version`; opening applies the rest in one transaction.
  */
 export const migrations: readonly string[] = [
   // 1: the event log. `position` is the global order (AUTOINCREMENT: never reused, even
@@ -25,29 +35,46 @@ export const migrations: readonly string[] = [
 
 export const SCHEMA_VERSION = migrations.length;
 
+export const eventStoreSchema: Schema = { versionTable: 'schema_version', migrations };
+
+/** The file was written by a newer ledger; an older one must not guess at its tables. */
 export class SchemaTooNewError extends Error {
   override readonly name = 'SchemaTooNewError';
-  constructor(readonly found: number) {
-    super(`the database has schema version ${found}, newer than this ledger's ${SCHEMA_VERSION}; upgrade the ledger`);
+  constructor(
+    readonly found: number,
+    readonly supported: number = SCHEMA_VERSION,
+    readonly versionTable: string = eventStoreSchema.versionTable,
+  ) {
+    const what = versionTable === eventStoreSchema.versionTable ? 'schema version' : versionTable;
+    super(`the database has ${what} ${found}, newer than this ledger's ${supported}; upgrade the ledger`);
   }
 }
 
-function versionOf(db: Database.Database): number {
-  const row = db.prepare('select max(version) as version from schema_version').get() as { version: bigint | number | null };
+// The table name is spliced into SQL (SQLite cannot bind identifiers), so only plain names pass.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function versionOf(db: Database.Database, versionTable: string): number {
+  const row = db.prepare(`select max(version) as version from ${versionTable}`).get() as { version: bigint | number | null };
   return Number(row.version ?? 0);
 }
 
-/** Brings the database to the current schema; returns the version it had before. */
-export function migrate(db: Database.Database): number {
-  db.exec('create table if not exists schema_version (version integer not null, applied_at text not null)');
+/**
+ * Brings the database to the schema's last migration; returns the version it had before.
+ * Without a schema it migrates the event store, as it always has.
+ */
+export function migrate(db: Database.Database, schema: Schema = eventStoreSchema): number {
+  const { versionTable, migrations: steps } = schema;
+  if (!IDENTIFIER.test(versionTable)) throw new TypeError(`invalid version table name ${JSON.stringify(versionTable)}`);
+  db.exec(`create table if not exists ${versionTable} (version integer not null, applied_at text not null)`);
   // IMMEDIATE: two processes opening a new file at once must not both migrate it.
   return db
     .transaction(() => {
-      const found = versionOf(db);
-      if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found);
-      for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
-        db.exec(migrations[version - 1]!);
-        db.prepare('insert into schema_version (version, applied_at) values (?, ?)').run(version, new Date().toISOString());
+      const found = versionOf(db, versionTable);
+      if (found > steps.length) throw new SchemaTooNewError(found, steps.length, versionTable);
+      const record = db.prepare(`insert into ${versionTable} (version, applied_at) values (?, ?)`);
+      for (let version = found + 1; version <= steps.length; version++) {
+        db.exec(steps[version - 1]!);
+        record.run(version, new Date().toISOString());
       }
       return found;
     })

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Database from 'better-sqlite3';
+import { SESSION_CATEGORY, type RecordedEvent } from '../events/index.js';
+import { StoreClosedError } from '../store/errors.js';
+import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
+import type { Projector } from './projector-port.js';
+import type { SessionRow } from './session-row.js';
+import { openReadModel } from './sqlite-read-model.js';
+
+/** The part of a pino logger the projector uses. It logs positions and errors, never event data. */
+export interface ProjectorLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface ProjectorOptions {
+  store: EventStore;
+  /** The read model's connection: the event store's own in embedded mode, a file of its own otherwise. */
+  db: Database.Database;
+  /** Most events applied in one transaction. Defaults to 500. */
+  batchSize?: number;
+  /** How long to wait before resubscribing after the subscription fails. Defaults to 1 s. */
+  retryDelayMs?: number;
+  logger?: ProjectorLogger;
+}
+
+/** The projector's row in `projector_checkpoint`. */
+export const CHECKPOINT_NAME = 'auth_sessions';
+
+const silent: ProjectorLogger = { info() {}, warn() {}, error() {} };
+
+/** Applying a batch failed: the read model cannot go on, unlike after a dropped subscription. */
+class BatchFailed {
+  constructor(readonly error: unknown) {}
+}
+
+const WOULD_WAIT = Symbol('wouldWait');
+
+/**
+ * The promise's outcome if it settles before the event loop turns, else WOULD_WAIT. An event
+ * the subscription already holds arrives within microtasks; one it must wait for does not.
+ */
+function unlessItWouldWait<T>(promise: Promise<T>): Promise<T | typeof WOULD_WAIT> {
+  return new Promise((resolve, reject) => {
+    const turn = setImmediate(() => resolve(WOULD_WAIT));
+    promise.then(
+      (value) => {
+        clearImmediate(turn);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearImmediate(turn);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Node fires a timer of a longer delay at once; a wait that long is a wait for ever. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * Follows the store's session streams from the read model's checkpoint and folds them into
+ * `auth_sessions`. Each batch of events and the checkpoint after it are written in one
+ * transaction, so a crash never applies an event twice or skips one: a restart resumes
+ * from the checkpoint. Batches grow while events are ready at once (catch-up, bursts) and
+ * are written as soon as the subscription would wait, so a live event is not held back.
+ */
+export function createProjector(options: ProjectorOptions): Projector {
+  const { store, db, batchSize = 500, retryDelayMs = 1000, logger = silent } = options;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`invalid batch size ${String(batchSize)}`);
+  if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new RangeError(`invalid retry delay ${String(retryDelayMs)}`);
+  const readModel = openReadModel(db);
+
+  let position = readModel.checkpoint(CHECKPOINT_NAME);
+  let running = false;
+  let caughtUp = false;
+  let failure: Error | null = null;
+  let stopping: AbortController | null = null;
+  let subscription: Subscription | null = null;
+  let loop: Promise<void> = Promise.resolve();
+  const waiters = new Set<{ target: bigint; settle: (reached: boolean) => void }>();
+  const listeners = new Set<{ listener: (rows: readonly SessionRow[]) => void }>();
+
+  /** Writes the batch and its checkpoint, then tells waiters and listeners. Empties `batch`. */
+  function flush(batch: RecordedEvent[]): void {
+    if (batch.length === 0) return;
+    const events = batch.splice(0);
+    let applied;
+    try {
+      applied = readModel.applyBatch(CHECKPOINT_NAME, events);
+    } catch (error) {
+      throw new BatchFailed(error);
+    }
+    // Another projector on this file may have applied some or all of them, and more.
+    if (applied.position > position) position = applied.position;
+    for (const waiter of waiters) if (position >= waiter.target) waiter.settle(true);
+    if (applied.rows.length === 0) return;
+    for (const { listener } of listeners) {
+      try {
+        // An async listener is typed as returning void too; its rejection is caught the same way.
+        const returned: unknown = listener(applied.rows);
+        if (returned instanceof Promise) returned.catch(listenerFailed);
+      } catch (error) {
+        listenerFailed(error);
+      }
+    }
+  }
+
+  /** A listener's bug is its own: the read model is written and goes on. */
+  function listenerFailed(error: unknown): void {
+    logger.warn({ err: error, position: String(position) }, 'a read-model change listener threw');
+  }
+
+  /**
+   * Reads the subscription until it ends; throws BatchFailed, or what the subscription threw.
+   * Events delivered but not yet written when the subscription throws are dropped: the next
+   * subscription starts from the checkpoint and delivers them again.
+   */
+  async function follow(from: Subscription, signal: AbortSignal): Promise<void> {
+    const iterator = from[Symbol.asyncIterator]();
+    const batch: RecordedEvent[] = [];
+    let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
+    try {
+      while (!signal.aborted) {
+        pending ??= iterator.next();
+        const result = batch.length === 0 ? await pending : await unlessItWouldWait(pending);
+        if (result === WOULD_WAIT) {
+          flush(batch);
+          continue;
+        }
+        pending = null;
+        if (result.done) break;
+        const message = result.value;
+        if (message.kind === 'caughtUp') {
+          flush(batch);
+          if (!caughtUp) logger.info({ position: String(position) }, 'projector caught up; following live');
+          caughtUp = true;
+          continue;
+        }
+        batch.push(message.event);
+        if (batch.length >= batchSize) flush(batch);
+      }
+      // Stopped, or ended by the store: what was delivered is applied.
+      flush(batch);
+    } finally {
+      // A next() left behind settles when the subscription closes; nobody awaits it any more.
+      pending?.catch(() => {});
+    }
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    logger.info({ position: String(position) }, 'projector starting from its checkpoint');
+    try {
+      while (!signal.aborted) {
+        try {
+          subscription = store.subscribe({ after: position, category: SESSION_CATEGORY });
+          try {
+            await follow(subscription, signal);
+          } finally {
+            await subscription.close();
+            subscription = null;
+          }
+          if (signal.aborted) break;
+          // The store ended it unasked; if the store is closed, resubscribing says so.
+          throw new Error('the subscription ended');
+        } catch (error) {
+          if (error instanceof BatchFailed) {
+            failure = asError(error.error);
+            logger.error({ err: failure, position: String(position) }, 'projector stopped: a batch could not be applied');
+            return;
+          }
+          if (error instanceof StoreClosedError) {
+            failure = error;
+            logger.error({ err: error, position: String(position) }, 'projector stopped: the store is closed');
+            return;
+          }
+          if (signal.aborted) return;
+          // The read model stays at its checkpoint and is no longer live until it catches up again.
+          caughtUp = false;
+          logger.warn(
+            { err: error, position: String(position), retryInMs: retryDelayMs },
+            'projector subscription failed; resubscribing from the checkpoint',
+          );
+          await sleep(retryDelayMs, undefined, { signal }).catch(() => {});
+        }
+      }
+    } finally {
+      running = false;
+      caughtUp = false;
+      stopping = null;
+      if (failure === null) logger.info({ position: String(position) }, 'projector stopped');
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      // Another process may have moved the checkpoint while this projector was not running.
+      position = readModel.checkpoint(CHECKPOINT_NAME);
+      running = true;
+      failure = null;
+      stopping = new AbortController();
+      loop = run(stopping.signal);
+    },
+
+    async stop() {
+      if (stopping) {
+        stopping.abort();
+        // Wakes a subscription that is waiting for appends; the loop then applies what it holds.
+        await subscription?.close();
+      }
+      await loop;
+    },
+
+    get position() {
+      return position;
+    },
+    get running() {
+      return running;
+    },
+    get caughtUp() {
+      return caughtUp;
+    },
+    get failure() {
+      return failure;
+    },
+
+    waitForPosition(target, timeoutMs) {
+      if (position >= target) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const waiter = {
+          target,
+          settle: (reached: boolean) => {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(reached);
+          },
+        };
+        const timer = setTimeout(() => waiter.settle(false), Math.min(timeoutMs, LONGEST_TIMER_MS));
+        waiters.add(waiter);
+      });
+    },
+
+    async lag() {
+      const last = await store.lastPosition({ category: SESSION_CATEGORY });
+      return last > position ? last - position : 0n;
+    },
+
+    onChange(listener) {
+      // An entry of its own, so one function registered twice is called twice and removed once.
+      const entry = { listener };
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { SessionStatus } from '../../projections/index.js';
+import type { SessionRow } from './session-row.js';
+
+export interface SessionFilter {
+  userId?: string;
+  status?: SessionStatus;
+  provider?: string;
+}
+
+export interface SessionPage {
+  sessions: SessionRow[];
+  /** Pass back as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
+}
+
+/** A cursor the read model did not hand out (or that no longer parses). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** The queries the API asks of the `auth_sessions` table. Synchronous: it is local SQLite. */
+export interface ReadModel {
+  session(sessionId: string): SessionRow | null;
+  /** Newest first (by creation), filtered; throws InvalidCursorError on a foreign cursor. */
+  sessions(query: SessionFilter & { cursor?: string; limit: number }): SessionPage;
+  /** The sessions that ran in a browser VM (normally one). */
+  sessionIdsOfVm(vmId: string): string[];
+  countByStatus(): Record<SessionStatus, number>;
+}

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { sessionStreamName, type NewEvent } from '../../src/events/index.js';
+import { projectAll } from '../../src/projector/project-events.js';
+import { createProjector } from '../../src/projector/projector.js';
+import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
+import { newCredentialsStored, newSessionCancelled, newSessionFailed, newSessionStarted, newVmDestroyed } from '../support/events.js';
+import { checkpointOf, compareWithFold, sessionEvents } from '../support/read-model-check.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ledger-projector-crash-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const child = fileURLToPath(new URL('../support/projector-child.ts', import.meta.url));
+
+const SESSIONS = 1000;
+/** Small batches: hundreds of transactions, so a kill lands in the middle of the run. */
+const BATCH_SIZE = 5;
+/**
+ * Each run is killed as soon as it reports a checkpoint at or past its mark, and the next run
+ * resumes: the first after one batch, the second where sessions already have stored state
+ * (the third event of each session is after position 2 * SESSIONS).
+ */
+const KILL_MARKS = [1n, BigInt(2 * SESSIONS + SESSIONS / 4)];
+
+/** Three events a session, each shape leaving a mark that a double or a missing event would change. */
+const shapes: readonly ((id: string) => NewEvent[])[] = [
+  (id) => [newSessionStarted(id), newCredentialsStored(id), newVmDestroyed(id)],
+  (id) => [newSessionStarted(id), newVmDestroyed(id), newCredentialsStored(id)],
+  (id) => [newSessionStarted(id), newVmDestroyed(id), newSessionFailed(id)],
+  (id) => [newSessionStarted(id), newCredentialsStored(id), newCredentialsStored(id)],
+  (id) => [newSessionStarted(id), newSessionStarted(id), newSessionCancelled(id)],
+  (id) => [newCredentialsStored(id), newSessionStarted(id), newVmDestroyed(id)],
+];
+
+type Line = { started?: string; position?: string; done?: boolean };
+
+/** Runs the projector child; SIGKILLs it once it reports a checkpoint at or past `mark`. */
+function runUntilKilled(path: string, mark: bigint) {
+  const proc = spawn(process.execPath, [...process.execArgv, child, path, String(BATCH_SIZE)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Line[] = [];
+  let buffered = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      const line = JSON.parse(buffered.slice(0, newline)) as Line;
+      buffered = buffered.slice(newline + 1);
+      lines.push(line);
+      if (line.done === undefined && line.position !== undefined && BigInt(line.position) >= mark) proc.kill('SIGKILL');
+    }
+  });
+  // Bounded: a child that neither reports nor dies is killed, and the test then fails on it.
+  const guard = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+  return new Promise<{ lines: Line[]; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', (_code, signal) => {
+      clearTimeout(guard);
+      resolve({ lines, signal });
+    });
+  });
+}
+
+t.test('a projector killed mid-run resumes from its checkpoint: no event applied twice, none skipped', async (t) => {
+  const path = join(dir, 'ledger.db');
+  const store = openSqliteEventStore({ path, synchronous: 'NORMAL' });
+  t.teardown(() => store.close());
+  // Round by round, so the streams interleave in the log and most batches touch several sessions.
+  const streams = Array.from({ length: SESSIONS }, (_, i) => ({ id: `crash-${i}`, events: shapes[i % shapes.length]!(`crash-${i}`) }));
+  for (let round = 0; round < 3; round++) {
+    for (const { id, events } of streams) await store.append(sessionStreamName(id), [events[round]!]);
+  }
+  const events = await sessionEvents(store);
+  const last = events.at(-1)!.position;
+  t.equal(events.length, 3 * SESSIONS);
+
+  // The comparison below would see a double or a gap: applying a batch twice, or not at all,
+  // gives other rows.
+  const once = projectAll(events);
+  t.notSame(projectAll([...events.slice(0, 2000 + BATCH_SIZE), ...events.slice(2000)]), once, 'a batch applied twice shows');
+  t.notSame(projectAll([...events.slice(0, 2000), ...events.slice(2000 + BATCH_SIZE)]), once, 'a batch skipped shows');
+
+  let checkpoint = 0n;
+  for (const mark of KILL_MARKS) {
+    const { lines, signal } = await runUntilKilled(path, mark);
+    t.equal(signal, 'SIGKILL', `killed once past ${mark}`);
+    t.equal(lines[0]?.started, String(checkpoint), 'the run started from the checkpoint the last one left');
+    t.notOk(lines.some((line) => line.done !== undefined), 'it had not reached the end');
+    const reported = BigInt(lines.filter((line) => line.position !== undefined).at(-1)!.position!);
+
+    const now = checkpointOf(store.database);
+    t.ok(now >= reported, `every batch it reported is in the file (${now} >= ${reported})`);
+    t.ok(now > checkpoint && now < last, `the checkpoint moved, short of the end (${checkpoint} -> ${now} of ${last})`);
+    // Whatever the kill interrupted, the file holds exactly the log up to its checkpoint.
+    const { checked, differences } = await compareWithFold(store, store.database, now);
+    t.same(differences, [], `the read model equals a fresh fold of the log up to ${now} (${checked} sessions)`);
+    checkpoint = now;
+  }
+
+  const projector = createProjector({ store, db: store.database, batchSize: 500 });
+  t.teardown(() => projector.stop());
+  projector.start();
+  t.equal(projector.position, checkpoint, 'the last run resumes from the checkpoint');
+  t.ok(await projector.waitForPosition(last, 30_000), 'and applies the rest');
+  await projector.stop();
+  t.equal(checkpointOf(store.database), last);
+  const { checked, differences } = await compareWithFold(store, store.database);
+  t.equal(checked, SESSIONS);
+  t.same(differences, [], 'the read model equals a fresh fold of the whole log');
+
+  const anomalies = store.database.prepare('select sum(json_array_length(anomalies)) from auth_sessions').pluck().get();
+  t.equal(Number(anomalies), once.reduce((sum, row) => sum + row.anomalies.length, 0), 'as many anomalies as one fold notes');
+});
