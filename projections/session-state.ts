@@ -13,14 +13,16 @@ export type TerminalStatus = Exclude<SessionStatus, 'pending'>;
  * Odd things a stream can contain. They are recorded for auditors instead of thrown, so
  * that the fold stays total: a log is forever, and a replay must never get stuck on it.
  */
-export type AnomalyKind =
-  | 'completedAfterFailure'
-  | 'completedAfterCancel'
-  | 'duplicateCredentials'
-  | 'failureIgnored'
-  | 'eventBeforeStart'
-  | 'duplicateStart'
-  | 'sessionIdMismatch';
+export const ANOMALY_KINDS = [
+  'completedAfterFailure',
+  'completedAfterCancel',
+  'duplicateCredentials',
+  'failureIgnored',
+  'eventBeforeStart',
+  'duplicateStart',
+  'sessionIdMismatch',
+] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export interface Anomaly {
   readonly kind: AnomalyKind;

@@ -38,12 +38,22 @@ const sessionIdOf = (command: SessionCommand) =>
  * an expected revision.
  */
 export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandHandlerOptions) {
-  return async function handle(command: SessionCommand, envelope: CommandEnvelope): Promise<HandledCommand> {
+  /**
+   * `guard` sees the folded state before `decide` and may throw to refuse the command (the
+   * HTTP layer checks there that the session exists and is the caller's): one read of the
+   * stream serves the rule, the decision and the expected revision.
+   */
+  return async function handle(
+    command: SessionCommand,
+    envelope: CommandEnvelope,
+    guard?: (state: SessionState) => void,
+  ): Promise<HandledCommand> {
     const streamName = sessionStreamName(sessionIdOf(command));
     for (let attempt = 1; ; attempt++) {
       const history = await store.readStream(streamName);
       const retried = history.findIndex((event) => event.eventId === envelope.eventId);
       const state = fold(retried === -1 ? history : history.slice(0, retried));
+      guard?.(state);
       if (retried === -1 && envelope.expectedRevision !== undefined && envelope.expectedRevision !== state.revision) {
         throw new WrongExpectedRevisionError(streamName, envelope.expectedRevision, state.revision < 0n ? null : state.revision);
       }

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * One log line per request, naming the session and event type where the route knows them.
+ * Headers and bodies are never logged: they carry bearer tokens and, by mistake, secrets.
+ */
+export const requestLog = fp(
+  async (app: FastifyInstance) => {
+    app.decorateRequest('logContext', null as never);
+    app.addHook('onRequest', async (request) => {
+      request.logContext = {};
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? null,
+          path: request.url.split('?')[0],
+          statusCode: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          ...request.logContext,
+          ...(request.principal && { role: request.principal.role }),
+        },
+        'request',
+      );
+    });
+  },
+  { name: 'request-log' },
+);
