@@ -3,13 +3,20 @@ import { Provider } from './events/index.js';
 
 /** The ledger's settings, all from the environment, checked once at start. */
 const Environment = z.object({
+  LEDGER_HOST: z.string().min(1).default('127.0.0.1'),
+  LEDGER_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LEDGER_DB: z.string().min(1).default('./data/ledger.db'),
   LEDGER_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL', 'EXTRA']).default('FULL'),
+  /** When unset, `serve` keeps a random secret in a 0600 file beside the database. */
+  LEDGER_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   LEDGER_PROVIDERS: z
     .string()
     .default('gemini,codex,claude-code')
     .transform((list) => list.split(',').map((provider) => provider.trim()).filter(Boolean))
     .pipe(z.array(Provider).min(1, 'name at least one provider')),
+  /** How long `GET …?after=` waits for the read model before answering 503. */
+  LEDGER_READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type LedgerConfig = z.infer<typeof Environment>;

@@ -12,5 +12,7 @@ export interface CliCommand {
 export interface CliIo {
   config: LedgerConfig;
   out: (line: string) => void;
+  /** Errors and usage go to stderr, so stdout stays the command's answer. */
+  err: (line: string) => void;
   clock: () => Date;
 }

@@ -8,17 +8,17 @@ export const history: CliCommand = {
   name: 'history',
   summary: "print a session's events and the status after each",
   usage: 'ledger history <sessionId>',
-  async run(args, { config, out }) {
+  async run(args, { config, out, err }) {
     const sessionId = SessionId.safeParse(args[0]);
     if (!sessionId.success) {
-      out(`usage: ${this.usage}`);
+      err(`usage: ${this.usage}`);
       return 2;
     }
     const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
     try {
       const events = await store.readStream(sessionStreamName(sessionId.data));
       if (events.length === 0) {
-        out(`no session ${sessionId.data} in ${config.LEDGER_DB}`);
+        err(`no session ${sessionId.data} in ${config.LEDGER_DB}`);
         return 1;
       }
       out(`session ${sessionId.data}`);

@@ -2,9 +2,11 @@
 import { ConfigError, loadConfig } from '../config.js';
 import type { CliCommand } from './command.js';
 import { history } from './history.js';
+import { serve } from './serve.js';
 import { simulate } from './simulate.js';
+import { token } from './token.js';
 
-const commands: readonly CliCommand[] = [simulate, history];
+const commands: readonly CliCommand[] = [serve, token, simulate, history];
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -14,8 +16,9 @@ function help(): string {
     'commands:',
     ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
-    'environment: LEDGER_DB (default ./data/ledger.db), LEDGER_SQLITE_SYNCHRONOUS (FULL),',
-    '             LEDGER_PROVIDERS (gemini,codex,claude-code)',
+    'environment (defaults): LEDGER_HOST (127.0.0.1), LEDGER_PORT (3000), LEDGER_DB (./data/ledger.db),',
+    '  LEDGER_JWT_SECRET (a generated secret in <LEDGER_DB>.jwt-secret), LEDGER_PROVIDERS (gemini,codex,claude-code),',
+    '  LEDGER_SQLITE_SYNCHRONOUS (FULL), LEDGER_READ_WAIT_MS (5000), LOG_LEVEL (info)',
   ].join('\n');
 }
 
@@ -31,7 +34,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(args, { config: loadConfig(), out: (line) => console.log(line), clock: () => new Date() });
+    return await command.run(args, {
+      config: loadConfig(),
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+      clock: () => new Date(),
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,7 @@ t.test('mistakes are answered clearly', async (t) => {
 
   const missing = await ledger(['history', 'no-such-session']);
   t.equal(missing.code, 1);
-  t.match(missing.stdout, 'no session no-such-session');
+  t.match(missing.stderr, 'no session no-such-session');
 
   const badConfig = await ledger(['history', 'x'], { LEDGER_SQLITE_SYNCHRONOUS: 'SOMETIMES', LEDGER_PROVIDERS: 'Gemini!' });
   t.equal(badConfig.code, 2);
@@ -63,4 +63,52 @@ t.test('mistakes are answered clearly', async (t) => {
   t.equal(help.code, 0);
   t.match(help.stdout, /simulate\s+record/);
   t.match(help.stdout, /history\s+print/);
+  t.match(help.stdout, /serve\s+run the ledger/);
+  t.match(help.stdout, /token\s+mint/);
+});
+
+t.test('serve answers on 127.0.0.1 with a generated secret that token reads, and stops cleanly on SIGTERM', async (t) => {
+  const db = join(dir, 'served', 'ledger.db');
+  const env = { ...process.env, LEDGER_DB: db, LEDGER_PORT: '0', LOG_LEVEL: 'info' };
+  const server = spawn(process.execPath, [...process.execArgv, main, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: Record<string, unknown>[] = [];
+  const listening = new Promise<string>((resolve, reject) => {
+    server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        lines.push(entry);
+        if (entry.msg === 'ledger listening') resolve(entry.address as string);
+      }
+    });
+  });
+  const timer = setTimeout(() => server.kill('SIGKILL'), 60_000);
+  t.teardown(() => clearTimeout(timer));
+  const address = await listening;
+  t.match(address, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback by default');
+  t.equal(statSync(`${db}.jwt-secret`).mode & 0o777, 0o600, 'the generated secret is private to its owner');
+
+  const minted = await ledger(['token', '--role', 'controller'], { LEDGER_DB: db });
+  t.equal(minted.code, 0, minted.stderr);
+  const controller = minted.stdout.trim();
+  const started = await fetch(`${address}/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${controller}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 'user-1', provider: 'gemini', browserVmId: 'vm-served' }),
+  });
+  t.equal(started.status, 201, 'a token minted by the CLI is accepted by the server');
+
+  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+  server.kill('SIGTERM');
+  t.equal(await exited, 0, 'exits 0');
+  t.ok(lines.some((line) => line.msg === 'projector stopped'), 'the projector stopped after its transaction');
+
+  const badRole = await ledger(['token', '--role', 'root'], { LEDGER_DB: db });
+  t.equal(badRole.code, 2);
+  const agentWithoutSession = await ledger(['token', '--role', 'agent'], { LEDGER_DB: db });
+  t.equal(agentWithoutSession.code, 2);
+  t.match(agentWithoutSession.stderr, 'needs --session-id');
+  const noSecret = await ledger(['token', '--role', 'auditor'], { LEDGER_DB: join(dir, 'nowhere', 'ledger.db') });
+  t.equal(noSecret.code, 2);
+  t.match(noSecret.stderr, 'no token secret');
 });

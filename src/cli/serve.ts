@@ -1,0 +1,50 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from '../http/app.js';
+import { createLogger } from '../logger.js';
+import { createProjector, openReadModel } from '../projector/index.js';
+import { openSqliteEventStore } from '../store/sqlite/index.js';
+import type { CliCommand } from './command.js';
+import { jwtSecretOf } from './jwt-secret.js';
+
+/**
+ * The main job: the embedded store and its read model in one SQLite file, the projector
+ * following the store, and the HTTP API. On SIGINT/SIGTERM it stops taking requests, lets
+ * in-flight appends finish, stops the projector after its transaction, then closes the file.
+ */
+export const serve: CliCommand = {
+  name: 'serve',
+  summary: 'run the ledger: HTTP API, projector and read model, on LEDGER_DB',
+  usage: 'ledger serve',
+  async run(_args, { config, clock }) {
+    const logger = createLogger(config.LOG_LEVEL);
+    const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
+    const readModel = openReadModel(store.database);
+    const projector = createProjector({ store, db: store.database, logger: logger.child({ part: 'projector' }) });
+    projector.start();
+    const app = await buildApp({
+      store,
+      readModel,
+      projector,
+      clock,
+      jwtSecret: jwtSecretOf(config, { create: true }),
+      providers: config.LEDGER_PROVIDERS,
+      readWaitMs: config.LEDGER_READ_WAIT_MS,
+      logger,
+    });
+
+    const stopped = new Promise<void>((resolve) => {
+      closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+        if (err) logger.error({ err }, 'stopping after an error');
+        else logger.info({ signal }, 'stopping');
+        await app.close();
+        await projector.stop();
+        await store.close();
+        resolve();
+      });
+    });
+    const address = await app.listen({ host: config.LEDGER_HOST, port: config.LEDGER_PORT });
+    logger.info({ address, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS }, 'ledger listening');
+    await stopped;
+    return 0;
+  },
+};
