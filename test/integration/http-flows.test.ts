@@ -76,6 +76,17 @@ t.test('a retried append answers 200 with the original position; the same id for
   t.equal(events.body.events.length, 2, 'recorded once');
 });
 
+t.test("the agent token is scoped to its session and expires with it", async (t) => {
+  const expiresAt = new Date(Date.now() + 120_000).toISOString();
+  const started = await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: 'vm-scoped', expiresAt } });
+  t.equal(started.body.expiresAt, expiresAt);
+  const claims = JSON.parse(Buffer.from(started.body.agentToken.split('.')[1], 'base64url').toString());
+  t.match(claims, { role: 'agent', sessionId: started.body.sessionId, exp: Math.floor(Date.parse(expiresAt) / 1000) });
+  const other = await start('gemini');
+  const elsewhere = await call('POST', `/v1/sessions/${other.sessionId}/events`, { token: started.body.agentToken, body: credentials('gemini') });
+  t.equal(elsewhere.status, 403, 'it cannot write to another session');
+});
+
 t.test('a retried start with the same event id is the same session', async (t) => {
   const body = { userId: 'user-9', provider: 'gemini', browserVmId: 'vm-retried', eventId: randomUUID() };
   const first = await call('POST', '/v1/sessions', { token: controller, body });
