@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { createProjector } from '../../src/projector/projector.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
 import { newCredentialsStored, newSessionCancelled, newSessionFailed, newSessionStarted, newVmDestroyed } from '../support/events.js';
 import { checkpointOf, compareWithFold, sessionEvents } from '../support/read-model-check.js';
+import { runTsChild } from '../support/ts-child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-projector-crash-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,32 +38,12 @@ const shapes: readonly ((id: string) => NewEvent[])[] = [
 type Line = { started?: string; position?: string; done?: boolean };
 
 /** Runs the projector child; SIGKILLs it once it reports a checkpoint at or past `mark`. */
-function runUntilKilled(path: string, mark: bigint) {
-  const proc = spawn(process.execPath, [...process.execArgv, child, path, String(BATCH_SIZE)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: Line[] = [];
-  let buffered = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = JSON.parse(buffered.slice(0, newline)) as Line;
-      buffered = buffered.slice(newline + 1);
-      lines.push(line);
+const runUntilKilled = (path: string, mark: bigint) =>
+  runTsChild<Line>(child, [path, String(BATCH_SIZE)], {
+    onLine: (line, proc) => {
       if (line.done === undefined && line.position !== undefined && BigInt(line.position) >= mark) proc.kill('SIGKILL');
-    }
+    },
   });
-  // Bounded: a child that neither reports nor dies is killed, and the test then fails on it.
-  const guard = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-  return new Promise<{ lines: Line[]; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (_code, signal) => {
-      clearTimeout(guard);
-      resolve({ lines, signal });
-    });
-  });
-}
 
 t.test('a projector killed mid-run resumes from its checkpoint: no event applied twice, none skipped', async (t) => {
   const path = join(dir, 'ledger.db');

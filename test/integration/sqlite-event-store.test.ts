@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { createEventCodec, UndecodableEventError } from '../../src/events/index.
 import type { SubscriptionMessage } from '../../src/store/port.js';
 import { openSqliteEventStore, SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/sqlite/index.js';
 import { newCredentialsStored, newSessionFailed, newSessionStarted } from '../support/events.js';
+import { runTsChild } from '../support/ts-child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,30 +18,7 @@ const freshPath = () => join(dir, `${randomUUID()}.db`);
 const child = fileURLToPath(new URL('../support/append-child.ts', import.meta.url));
 
 type Line = Record<string, string>;
-
-/**
- * Runs the append child with this test's TypeScript loader. `onLine` sees each JSON line it
- * prints, with ways to kill it or write to its stdin; resolves when it exits.
- */
-function runChild(args: string[], onLine?: (line: Line, proc: ChildProcess) => void) {
-  const proc = spawn(process.execPath, [...process.execArgv, child, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: Line[] = [];
-  let buffered = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = JSON.parse(buffered.slice(0, newline)) as Line;
-      buffered = buffered.slice(newline + 1);
-      lines.push(line);
-      onLine?.(line, proc);
-    }
-  });
-  return new Promise<{ lines: typeof lines; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (_code, signal) => resolve({ lines, signal }));
-  });
-}
+const runChild = (args: string[], onLine?: (line: Line, proc: ChildProcess) => void) => runTsChild<Line>(child, args, { onLine });
 
 t.test('the file is in WAL mode and syncs every commit by default', async (t) => {
   const store = openSqliteEventStore({ path: freshPath() });
