@@ -19,7 +19,7 @@ function legacyStatus(sessionId: string): string | undefined {
 
 async function start(provider: string, vmId = `vm-${randomUUID()}`, userId = 'user-1') {
   const started = await call('POST', '/v1/sessions', { token: controller, body: { userId, provider, browserVmId: vmId } });
-  t.equal(started.status, 201, JSON.stringify(started.body));
+  t.equal(started.status, 201, 'the session starts');
   return { ...(started.body as { sessionId: string; agentToken: string; position: string }), vmId };
 }
 
