@@ -1,4 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { fastifySSE } from '@fastify/sse';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createCommandHandler } from '../commands/handle-command.js';
@@ -6,6 +7,7 @@ import type { Projector } from '../projector/projector-port.js';
 import type { ReadModel } from '../projector/read-model.js';
 import type { EventStore } from '../store/port.js';
 import { authentication } from './auth.js';
+import { legacyRoutes } from './legacy.js';
 import { apiDocs } from './docs.js';
 import { problemDetails } from './error-handler.js';
 import { createLedgerMetrics } from './metrics.js';
@@ -15,6 +17,8 @@ import type { LedgerServices } from './services.js';
 import { sessionRoutes } from './sessions.js';
 import { createTokenSigner } from './tokens.js';
 import { vmRoutes } from './vms.js';
+import { createWatchHub, type WatchLimits } from './watch-hub.js';
+import { watchRoutes } from './watch.js';
 
 export interface LedgerAppOptions {
   store: EventStore;
@@ -28,6 +32,10 @@ export interface LedgerAppOptions {
   readWaitMs?: number;
   /** Largest accepted body; defaults to 16 KiB (an event is a few hundred bytes). */
   bodyLimit?: number;
+  /** Bounds of open watches; default 20 per token, 10,000 in all. */
+  watchLimits?: WatchLimits;
+  /** SSE heartbeat interval; defaults to 15 s, below common proxy idle timeouts. */
+  heartbeatMs?: number;
 }
 
 /** The ledger's HTTP API: one fastify app, one plugin per concern. Not listening yet. */
@@ -35,7 +43,8 @@ export async function buildApp(options: LedgerAppOptions): Promise<FastifyInstan
   const { store, readModel, projector, clock, jwtSecret, providers, logger } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The request log plugin writes one line per request, with the ledger's own fields.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // The request id is a fresh UUID, not a counter that restarts with the process.
     genReqId: () => crypto.randomUUID(),
@@ -45,6 +54,7 @@ export async function buildApp(options: LedgerAppOptions): Promise<FastifyInstan
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  const watchHub = createWatchHub(projector, options.watchLimits ?? { perToken: 20, total: 10_000 });
   const services: LedgerServices = {
     store,
     readModel,
@@ -52,11 +62,14 @@ export async function buildApp(options: LedgerAppOptions): Promise<FastifyInstan
     clock,
     commands: createCommandHandler({ store, clock }),
     signToken: createTokenSigner(jwtSecret, clock),
-    metrics: createLedgerMetrics({ projector, readModel }),
+    metrics: createLedgerMetrics({ projector, readModel, openWatches: () => watchHub.open }),
     providers,
     readWaitMs: options.readWaitMs ?? 5000,
+    watchHub,
   };
   app.decorate('ledger', services);
+  // Open watches would hold app.close() until they end by themselves: end them first.
+  app.addHook('preClose', async () => services.watchHub.close());
 
   await app.register(problemDetails);
   await app.register(requestLog);
@@ -64,6 +77,9 @@ export async function buildApp(options: LedgerAppOptions): Promise<FastifyInstan
   await app.register(apiDocs);
   await app.register(sessionRoutes);
   await app.register(vmRoutes);
+  await app.register(fastifySSE, { heartbeatInterval: options.heartbeatMs ?? 15_000 });
+  await app.register(watchRoutes);
+  await app.register(legacyRoutes);
   await app.register(opsRoutes);
   return app;
 }

@@ -6,7 +6,15 @@ import type { ReadModel } from '../projector/read-model.js';
  * The ledger's Prometheus metrics, in a registry of its own (one per app, so tests and
  * several apps in one process do not share counters).
  */
-export function createLedgerMetrics({ projector, readModel }: { projector: Projector; readModel: ReadModel }) {
+export function createLedgerMetrics({
+  projector,
+  readModel,
+  openWatches,
+}: {
+  projector: Projector;
+  readModel: ReadModel;
+  openWatches: () => number;
+}) {
   const registry = new Registry();
   const appends = new Counter({
     name: 'ledger_appends_total',
@@ -44,6 +52,15 @@ export function createLedgerMetrics({ projector, readModel }: { projector: Proje
     registers: [registry],
     collect() {
       for (const [status, count] of Object.entries(readModel.countByStatus())) this.set({ status }, count);
+    },
+  });
+
+  new Gauge({
+    name: 'ledger_watches_open',
+    help: 'Open live watches (Server-Sent Events streams)',
+    registers: [registry],
+    collect() {
+      this.set(openWatches());
     },
   });
 

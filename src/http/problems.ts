@@ -11,6 +11,7 @@ export const problemTypes = {
   'revision-mismatch': { status: 409, title: 'The stream is not at the expected revision' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Send application/json' },
+  'too-many-watches': { status: 429, title: 'Too many open watches for this token' },
   'projection-lagging': { status: 503, title: 'The read model has not caught up yet' },
   unavailable: { status: 503, title: 'The ledger is not ready' },
   internal: { status: 500, title: 'Internal error' },

@@ -81,6 +81,51 @@ export function sessionJson(row: SessionRow): SessionJson {
   };
 }
 
+/** The legacy master controller's shape: the same row, with the `auth_sessions` column names. */
+export const LegacySessionJson = z.object({
+  session_id: z.string(),
+  user_id: z.string().nullable(),
+  provider: z.string().nullable(),
+  browser_vm_id: z.string().nullable(),
+  status: SessionStatusSchema,
+  completed_at: z.string().nullable(),
+  error_message: z.string().nullable(),
+  created_at: z.string().nullable(),
+  updated_at: z.string().nullable(),
+  revision: Decimal,
+  position: Decimal,
+  anomalies: SessionJson.shape.anomalies,
+});
+export type LegacySessionJson = z.infer<typeof LegacySessionJson>;
+
+export function legacySessionJson(row: SessionRow): LegacySessionJson {
+  const json = sessionJson(row);
+  return {
+    session_id: json.sessionId,
+    user_id: json.userId,
+    provider: json.provider,
+    browser_vm_id: json.browserVmId,
+    status: json.status,
+    completed_at: json.completedAt,
+    error_message: json.errorMessage,
+    created_at: json.createdAt,
+    updated_at: json.updatedAt,
+    revision: json.revision,
+    position: json.position,
+    anomalies: json.anomalies,
+  };
+}
+
+export const LegacySessionParams = z.strictObject({ sessionId: SessionId });
+
+/** What the legacy `complete` call may carry; no body at all is fine (fastify gives null). */
+export const LegacyCompleteBody = z
+  .strictObject({
+    /** The id of the row where the controller stored the credential; never the secret. */
+    credentialRef: ExternalRef.optional(),
+  })
+  .nullish();
+
 export const SessionQuery = z.strictObject({
   /** Wait (bounded) until the read model has passed this position. */
   after: Decimal.optional(),

@@ -4,6 +4,7 @@ import type { ReadModel } from '../projector/read-model.js';
 import type { EventStore } from '../store/port.js';
 import type { LedgerMetrics } from './metrics.js';
 import type { TokenSigner } from './tokens.js';
+import type { WatchHub } from './watch-hub.js';
 
 /** What the routes use, decorated on the app as `app.ledger`. */
 export interface LedgerServices {
@@ -18,6 +19,7 @@ export interface LedgerServices {
   providers: readonly string[];
   /** How long a read waits for the projector (`?after=`) before answering 503. */
   readWaitMs: number;
+  watchHub: WatchHub;
 }
 
 declare module 'fastify' {

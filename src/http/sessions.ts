@@ -5,8 +5,9 @@ import { fold, type SessionState } from '../../projections/index.js';
 import type { SessionCommand } from '../decide/index.js';
 import { SessionNotFoundError } from '../decide/index.js';
 import { derivedEventId, sessionStreamName, type RecordedEvent } from '../events/index.js';
-import { sessionRowOf } from '../projector/session-row.js';
+import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
 import { authorize } from './authorization.js';
+import type { Principal } from './claims.js';
 import { ProblemError } from './problems.js';
 import {
   AppendedJson,
@@ -37,6 +38,27 @@ export async function readYourWrite(app: FastifyInstance, after: bigint): Promis
     { position: String(projector.position), after: String(after) },
     { 'retry-after': String(Math.max(1, Math.ceil(readWaitMs / 1000))) },
   );
+}
+
+/**
+ * A session as GET answers it (v1 and legacy): the read model's row, after waiting for a
+ * named position, or the stream folded as of a position or a moment; 404 and 403 as the
+ * rules say.
+ */
+export async function readSession(
+  app: FastifyInstance,
+  principal: Principal,
+  id: string,
+  { after, asOf }: { after?: string; asOf?: string },
+): Promise<SessionRow> {
+  const { ledger } = app;
+  authorize(principal, { kind: 'useSession', sessionId: id });
+  if (after !== undefined) await readYourWrite(app, BigInt(after));
+  const row =
+    asOf === undefined ? ledger.readModel.session(id) : sessionRowOf(foldAsOf(await ledger.store.readStream(sessionStreamName(id)), asOf));
+  if (!row) throw new ProblemError('not-found', asOf === undefined ? `no session ${id}` : `no session ${id} as of ${asOf}`);
+  authorize(principal, { kind: 'ownSession', ownerUserId: row.userId });
+  return row;
 }
 
 /** Folds a stream up to a position (inclusive) or a moment. */
@@ -187,17 +209,8 @@ export async function sessionRoutes(app: FastifyInstance) {
     },
     async (request) => {
       const { id } = request.params;
-      const { after, asOf } = request.query;
       request.logContext = { sessionId: id };
-      authorize(request.principal, { kind: 'useSession', sessionId: id });
-      if (after !== undefined) await readYourWrite(app, BigInt(after));
-      const row =
-        asOf === undefined
-          ? ledger.readModel.session(id)
-          : sessionRowOf(foldAsOf(await ledger.store.readStream(sessionStreamName(id)), asOf));
-      if (!row) throw new ProblemError('not-found', asOf === undefined ? `no session ${id}` : `no session ${id} as of ${asOf}`);
-      authorize(request.principal, { kind: 'ownSession', ownerUserId: row.userId });
-      return sessionJson(row);
+      return sessionJson(await readSession(app, request.principal, id, request.query));
     },
   );
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Principal } from '../../src/http/claims.js';
 import { buildApp } from '../../src/http/app.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
+import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
 import { createProjector, openReadModel } from '../../src/projector/index.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
@@ -16,7 +17,7 @@ export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
  * A real ledger for a test: a SQLite file in a fresh folder, the projector, and the HTTP
  * API listening on 127.0.0.1 at a free port. Log lines are kept in `logs`.
  */
-export async function startLedger(options: { readWaitMs?: number; bodyLimit?: number } = {}) {
+export async function startLedger(options: { readWaitMs?: number; bodyLimit?: number; watchLimits?: WatchLimits } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
   const dbPath = join(dir, 'ledger.db');
   const logs: string[] = [];
@@ -36,6 +37,7 @@ export async function startLedger(options: { readWaitMs?: number; bodyLimit?: nu
     logger,
     readWaitMs: options.readWaitMs ?? 2000,
     bodyLimit: options.bodyLimit,
+    watchLimits: options.watchLimits,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const sign = createTokenSigner(JWT_SECRET, clock);

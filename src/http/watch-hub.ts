@@ -1,0 +1,80 @@
+import { setMaxListeners } from 'node:events';
+import type { Projector } from '../projector/projector-port.js';
+import type { SessionRow } from '../projector/session-row.js';
+import { ProblemError } from './problems.js';
+
+export interface WatchLimits {
+  /** Open watches one token (role and subject) may hold. */
+  perToken: number;
+  /** Open watches the whole server holds. */
+  total: number;
+}
+
+/**
+ * Fans the projector's committed changes out to the live watches of each session: one
+ * projector listener however many watchers there are, and no database read per watcher.
+ * Also bounds how many watches are open, per token and in total.
+ */
+export interface WatchHub {
+  /** Aborts when the server closes: every watch ends. */
+  readonly shutdown: AbortSignal;
+  close(): void;
+  readonly open: number;
+  /** Counts a watch for `token`; throws a 429/503 problem past the bounds. Returns its release. */
+  admit(token: string): () => void;
+  /** Calls `listener` with each committed row of the session; returns the unsubscribe. */
+  follow(sessionId: string, listener: (row: SessionRow) => void): () => void;
+}
+
+export function createWatchHub(projector: Projector, limits: WatchLimits): WatchHub {
+  const bySession = new Map<string, Set<(row: SessionRow) => void>>();
+  const byToken = new Map<string, number>();
+  const shutdown = new AbortController();
+  // Every open watch listens to it: thousands of listeners are expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
+  let open = 0;
+
+  projector.onChange((rows) => {
+    for (const row of rows) for (const listener of bySession.get(row.sessionId) ?? []) listener(row);
+  });
+
+  return {
+    shutdown: shutdown.signal,
+    close: () => shutdown.abort(),
+
+    get open() {
+      return open;
+    },
+
+    admit(token) {
+      if (open >= limits.total) {
+        throw new ProblemError('unavailable', `the ledger serves ${limits.total} watches at most; retry later`, {}, { 'retry-after': '5' });
+      }
+      const held = byToken.get(token) ?? 0;
+      if (held >= limits.perToken) {
+        throw new ProblemError('too-many-watches', `this token already holds ${held} watches, the most it may`);
+      }
+      byToken.set(token, held + 1);
+      open++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        open--;
+        const left = (byToken.get(token) ?? 1) - 1;
+        if (left === 0) byToken.delete(token);
+        else byToken.set(token, left);
+      };
+    },
+
+    follow(sessionId, listener) {
+      const listeners = bySession.get(sessionId) ?? new Set();
+      listeners.add(listener);
+      bySession.set(sessionId, listeners);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) bySession.delete(sessionId);
+      };
+    },
+  };
+}
