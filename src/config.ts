@@ -16,6 +16,12 @@ const Environment = z.object({
     .pipe(z.array(Provider).min(1, 'name at least one provider')),
   /** How long `GET …?after=` waits for the read model before answering 503. */
   LEDGER_READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /**
+   * How often the deadline sweeper expires pending sessions past `expiresAt`; 0 turns it off
+   * (another instance sweeps). At most an hour: a longer pause leaves abandoned logins
+   * pending long after their deadline, and is more likely a slip of the unit.
+   */
+  LEDGER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,15 +1,18 @@
 import closeWithGrace from 'close-with-grace';
+import { createCommandHandler } from '../commands/handle-command.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
 import { createProjector, openReadModel } from '../projector/index.js';
 import { openSqliteEventStore } from '../store/sqlite/index.js';
+import { createDeadlineSweeper } from '../sweeper/deadline-sweeper.js';
 import type { CliCommand } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
 /**
  * The main job: the embedded store and its read model in one SQLite file, the projector
- * following the store, and the HTTP API. On SIGINT/SIGTERM it stops taking requests, lets
- * in-flight appends finish, stops the projector after its transaction, then closes the file.
+ * following the store, the deadline sweeper (unless LEDGER_SWEEP_INTERVAL_MS is 0), and the
+ * HTTP API. On SIGINT/SIGTERM it stops taking requests, lets in-flight appends finish, stops
+ * the sweeper after its sweep and the projector after its transaction, then closes the file.
  */
 export const serve: CliCommand = {
   name: 'serve',
@@ -21,6 +24,16 @@ export const serve: CliCommand = {
     const readModel = openReadModel(store.database);
     const projector = createProjector({ store, db: store.database, logger: logger.child({ part: 'projector' }) });
     projector.start();
+    const sweeper =
+      config.LEDGER_SWEEP_INTERVAL_MS > 0
+        ? createDeadlineSweeper({
+            readModel,
+            commands: createCommandHandler({ store, clock }),
+            clock,
+            intervalMs: config.LEDGER_SWEEP_INTERVAL_MS,
+            logger: logger.child({ part: 'sweeper' }),
+          })
+        : null;
     const app = await buildApp({
       store,
       readModel,
@@ -37,11 +50,15 @@ export const serve: CliCommand = {
         if (err) logger.error({ err }, 'stopping after an error');
         else logger.info({ signal }, 'stopping');
         await app.close();
+        // Before the projector and the store: a sweep in progress still appends and reads.
+        await sweeper?.stop();
         await projector.stop();
         await store.close();
         resolve();
       });
     });
+    // After the projector, whose read model it reads, and once a signal would stop it cleanly.
+    sweeper?.start();
     const address = await app.listen({ host: config.LEDGER_HOST, port: config.LEDGER_PORT });
     logger.info({ address, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS }, 'ledger listening');
     await stopped;

@@ -40,5 +40,23 @@ export const readModelSchema: Schema = {
        name     text    primary key,
        position integer not null check (position >= 0)
      ) strict;`,
+    // 2: the deadline, for the sweeper's question "which pending sessions are past it?".
+    // - `expires_at`: the first `SessionStarted`'s `expiresAt`, as the fold holds it; null
+    //   while a stream has no start.
+    // - `expires_at_ms`: its instant, for the same reason as `created_at_ms`.
+    // - `auth_sessions_due`: by status, then deadline, so the sweep reads the pending rows
+    //   that are due in deadline order from the head of the index, without a sort. (A partial
+    //   index on pending rows alone would be smaller, but without `analyze` statistics SQLite
+    //   prefers `auth_sessions_by_status` to it and sorts.)
+    // Existing rows are emptied along with the checkpoint, so the projector rebuilds them
+    // from the log and fills the new columns with the code that fills them on every write,
+    // rather than a second, SQL, reading of timestamps that might disagree with
+    // `Date.parse` on offsets or fractions. Until the rebuild catches up `/readyz` answers
+    // "still catching up", and a read with `?after=` waits for it.
+    `delete from auth_sessions;
+     delete from projector_checkpoint;
+     alter table auth_sessions add column expires_at text;
+     alter table auth_sessions add column expires_at_ms integer;
+     create index auth_sessions_due on auth_sessions (status, expires_at_ms, session_id);`,
   ],
 };

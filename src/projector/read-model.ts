@@ -18,7 +18,14 @@ export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
 }
 
-/** The queries the API asks of the `auth_sessions` table. Synchronous: it is local SQLite. */
+/** A pending session whose deadline has passed, as the deadline sweeper needs it. */
+export interface DueSession {
+  sessionId: string;
+  /** The session's `expiresAt`, exactly as its `SessionStarted` has it. */
+  expiresAt: string;
+}
+
+/** The queries the ledger asks of the `auth_sessions` table. Synchronous: it is local SQLite. */
 export interface ReadModel {
   session(sessionId: string): SessionRow | null;
   /** Newest first (by creation), filtered; throws InvalidCursorError on a foreign cursor. */
@@ -26,4 +33,10 @@ export interface ReadModel {
   /** The sessions that ran in a browser VM (normally one). */
   sessionIdsOfVm(vmId: string): string[];
   countByStatus(): Record<SessionStatus, number>;
+  /**
+   * Pending sessions whose `expiresAt` is at or before `nowMs` (milliseconds since the epoch),
+   * oldest deadline first, then by session id; at most `limit`. A session the read model has
+   * not caught up with may have ended already: whoever acts on it checks its stream.
+   */
+  expiredPending(nowMs: number, limit: number): DueSession[];
 }

@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../events/index.js';
 import { migrate } from '../store/sqlite/migrations.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
 import { byPosition, projectEvents, rowOfSession } from './project-events.js';
-import type { ReadModel, SessionFilter, SessionPage } from './read-model.js';
+import type { DueSession, ReadModel, SessionFilter, SessionPage } from './read-model.js';
 import { readModelSchema } from './read-model-schema.js';
 import { decodeCursor, encodeCursor } from './session-cursor.js';
 import type { SessionRow } from './session-row.js';
@@ -66,9 +66,9 @@ const rowOf = (row: DbRow): SessionRow => ({
 });
 
 /** The instant a timestamp names; the schemas only let valid ISO 8601 timestamps in. */
-function instantOf(timestamp: string | null, sessionId: string): number {
+function instantOf(timestamp: string | null, sessionId: string, what: string): number {
   const ms = timestamp === null ? Number.NaN : Date.parse(timestamp);
-  if (Number.isNaN(ms)) throw new TypeError(`session ${sessionId} has no valid creation time`);
+  if (Number.isNaN(ms)) throw new TypeError(`session ${sessionId} has no valid ${what}`);
   return ms;
 }
 
@@ -86,13 +86,14 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     session: prepare(`select ${ROW_COLUMNS} from auth_sessions where session_id = ?`),
     foldState: prepare('select fold_state from auth_sessions where session_id = ?').pluck(),
     save: prepare(
-      `insert into auth_sessions (${ROW_COLUMNS}, fold_state) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `insert into auth_sessions (${ROW_COLUMNS}, expires_at, expires_at_ms, fold_state)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (session_id) do update set
          user_id = excluded.user_id, provider = excluded.provider, browser_vm_id = excluded.browser_vm_id,
          status = excluded.status, completed_at = excluded.completed_at, error_message = excluded.error_message,
          created_at = excluded.created_at, updated_at = excluded.updated_at, revision = excluded.revision,
          position = excluded.position, anomalies = excluded.anomalies, created_at_ms = excluded.created_at_ms,
-         fold_state = excluded.fold_state`,
+         expires_at = excluded.expires_at, expires_at_ms = excluded.expires_at_ms, fold_state = excluded.fold_state`,
     ),
     checkpoint: prepare('select position from projector_checkpoint where name = ?').pluck(),
     saveCheckpoint: prepare(
@@ -100,6 +101,12 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     ),
     sessionsOfVm: prepare('select session_id from auth_sessions where browser_vm_id = ? order by created_at_ms, session_id').pluck(),
     countByStatus: prepare('select status, count(*) as count from auth_sessions group by status'),
+    // Served by `auth_sessions_due` in this order: the due rows are a range of the index.
+    expiredPending: prepare(
+      `select session_id, expires_at from auth_sessions
+       where status = 'pending' and expires_at_ms <= ?
+       order by expires_at_ms, session_id limit ?`,
+    ),
   };
 
   // One statement per combination of filters and cursor (16 at most), each able to use the
@@ -147,7 +154,10 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
         row.revision,
         row.position,
         anomaliesToJson(row.anomalies),
-        instantOf(row.createdAt, sessionId),
+        instantOf(row.createdAt, sessionId, 'creation time'),
+        state.expiresAt,
+        // A stream not (yet) started has no deadline, and is never due.
+        state.expiresAt === null ? null : instantOf(state.expiresAt, sessionId, 'deadline'),
         foldStateToJson(state),
       );
       rows.push(row);
@@ -200,6 +210,13 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
         counts[status] = Number(count);
       }
       return counts;
+    },
+
+    expiredPending(nowMs, limit) {
+      if (!Number.isSafeInteger(nowMs)) throw new RangeError(`invalid instant ${String(nowMs)}`);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`invalid limit ${String(limit)}`);
+      const found = statements.expiredPending.all(nowMs, limit) as { session_id: string; expires_at: string }[];
+      return found.map((row): DueSession => ({ sessionId: row.session_id, expiresAt: row.expires_at }));
     },
 
     checkpoint,

@@ -381,7 +381,7 @@ t.test('the read model in a file of its own, as in EventStoreDB mode', async (t)
   await noDifferences(t, store, db);
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
   t.same(tables, ['auth_sessions', 'projector_checkpoint', 'read_model_version'], 'only the read model lives there');
-  t.same(db.prepare('select version from read_model_version').pluck().all(), [1]);
+  t.same(db.prepare('select version from read_model_version').pluck().all(), [1, 2]);
 });
 
 t.test('the read model schema is versioned on its own', async (t) => {
@@ -389,9 +389,9 @@ t.test('the read model schema is versioned on its own', async (t) => {
   const store = openStore(t, path);
   openReadModel(store.database);
   openReadModel(store.database);
-  t.same(store.database.prepare('select version from read_model_version').pluck().all(), [1n], 'applied once');
+  t.same(store.database.prepare('select version from read_model_version').pluck().all(), [1n, 2n], 'each applied once');
   t.same(store.database.prepare('select version from schema_version').pluck().all(), [1n], "the store's own version untouched");
-  store.database.prepare('insert into read_model_version (version, applied_at) values (2, ?)').run('later');
+  store.database.prepare('insert into read_model_version (version, applied_at) values (3, ?)').run('later');
   t.throws(() => openReadModel(store.database), SchemaTooNewError, 'a read model from a newer ledger is refused');
   const refusal = (() => {
     try {
@@ -400,7 +400,7 @@ t.test('the read model schema is versioned on its own', async (t) => {
       return error;
     }
   })();
-  t.match(refusal, { versionTable: 'read_model_version', found: 2, supported: 1, message: /read_model_version 2, newer than this ledger's 1/ });
+  t.match(refusal, { versionTable: 'read_model_version', found: 3, supported: 2, message: /read_model_version 3, newer than this ledger's 2/ });
 });
 
 t.test('a failed subscription is resubscribed from the checkpoint', async (t) => {
