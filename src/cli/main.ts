@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from '../config.js';
 import type { CliCommand } from './command.js';
+import { demo } from './demo.js';
 import { history } from './history.js';
 import { serve } from './serve.js';
 import { simulate } from './simulate.js';
 import { token } from './token.js';
 
-const commands: readonly CliCommand[] = [serve, token, simulate, history];
+const commands: readonly CliCommand[] = [serve, token, simulate, history, demo];
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -19,6 +20,7 @@ function help(): string {
     'environment (defaults): LEDGER_HOST (127.0.0.1), LEDGER_PORT (3000), LEDGER_DB (./data/ledger.db),',
     '  LEDGER_JWT_SECRET (a generated secret in <LEDGER_DB>.jwt-secret), LEDGER_PROVIDERS (gemini,codex,claude-code),',
     '  LEDGER_SQLITE_SYNCHRONOUS (FULL), LEDGER_READ_WAIT_MS (5000), LOG_LEVEL (info)',
+    '  LEDGER_URL (http://127.0.0.1:3000): where `ledger demo` finds the ledger',
   ].join('\n');
 }
 

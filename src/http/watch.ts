@@ -60,7 +60,7 @@ export async function watchRoutes(app: FastifyInstance) {
         security: [{ bearer: [] }],
         params: SessionParams,
         headers: WatchHeaders,
-        response: { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 429: ProblemJson, 503: ProblemJson },
+        response: { 204: z.null(), 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 429: ProblemJson, 503: ProblemJson },
       },
     },
     async (request, reply) => {
@@ -89,6 +89,8 @@ export async function watchRoutes(app: FastifyInstance) {
         const start = lastEventId === undefined ? currentStatus(id) : await changesAfter(id, BigInt(lastEventId));
         authorize(principal, { kind: 'ownSession', ownerUserId: start.userId });
         let told = start.told;
+        // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".
+        if (start.rows.length === 0 && isTerminal(told.status)) return reply.code(204).send(null);
         const tell = (row: SessionRow) =>
           Promise.race([
             reply.sse.send({ id: String(row.position), event: 'status', data: sessionJson(row) }).catch((error: unknown) => {

@@ -71,6 +71,8 @@ t.test('a watcher that disconnects and resumes with Last-Event-ID misses nothing
   t.match(JSON.parse(resumed[1]!.data), { anomalies: [{ kind: 'completedAfterFailure' }] });
   const again = await collect(await watch(ledger, sessionId, controller, { lastEventId: resumed[0]!.id }));
   t.same(again.map(statusOf), ['completed'], 'resuming after the failure shows only the completion');
+  const done = await watch(ledger, sessionId, controller, { lastEventId: resumed[1]!.id });
+  t.equal(done.status, 204, 'resuming an ended session with nothing new: 204, do not reconnect');
 });
 
 t.test('1,000 concurrent watchers on one session all receive the change', async (t) => {
