@@ -4,10 +4,9 @@ import { SessionNotFoundError } from '../decide/index.js';
 import { derivedEventId, sessionStreamName } from '../events/index.js';
 import { sessionRowOf } from '../projector/session-row.js';
 import { authorize } from './authorization.js';
-import { LegacyCompleteBody, legacySessionJson, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from './schemas.js';
+import { commonProblems, LegacyCompleteBody, legacySessionJson, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from './schemas.js';
 import { readSession } from './sessions.js';
 
-const problems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 409: ProblemJson };
 
 /**
  * The master controller's routes, mapped onto events, so its callers switch to the ledger
@@ -27,7 +26,7 @@ export async function legacyRoutes(app: FastifyInstance) {
         security: [{ bearer: [] }],
         params: LegacySessionParams,
         body: LegacyCompleteBody,
-        response: { 200: LegacySessionJson, 201: LegacySessionJson, ...problems },
+        response: { 200: LegacySessionJson, 201: LegacySessionJson, ...commonProblems },
       },
     },
     async (request, reply) => {
@@ -65,7 +64,7 @@ export async function legacyRoutes(app: FastifyInstance) {
         security: [{ bearer: [] }],
         params: LegacySessionParams,
         querystring: SessionQuery,
-        response: { 200: LegacySessionJson, ...problems, 503: ProblemJson },
+        response: { 200: LegacySessionJson, ...commonProblems, 503: ProblemJson },
       },
     },
     async (request) => {

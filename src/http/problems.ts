@@ -49,3 +49,8 @@ export function problemBody(kind: ProblemKind, detail: string, extensions: Recor
   const { status, title } = problemTypes[kind];
   return { type: `${PROBLEM_TYPE_BASE}${kind}`, title, status, detail, ...extensions };
 }
+
+/** A request that fails a rule no schema can state (one checked against configuration or the path). */
+export function invalidField(path: string, message: string): ProblemError {
+  return new ProblemError('validation', `${path}: ${message}`, { issues: [{ path, message }] });
+}

@@ -179,3 +179,6 @@ export const SessionListJson = z.object({ sessions: z.array(SessionJson), nextCu
 export const ProblemJson = z
   .object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() })
   .catchall(z.unknown());
+
+/** The problem answers every authenticated write and read may give, for the OpenAPI document. */
+export const commonProblems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 409: ProblemJson };

@@ -8,11 +8,12 @@ import { derivedEventId, sessionStreamName, type RecordedEvent } from '../events
 import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
 import { authorize } from './authorization.js';
 import type { Principal } from './claims.js';
-import { ProblemError } from './problems.js';
+import { invalidField, ProblemError } from './problems.js';
 import {
   AppendedJson,
   AppendEventBody,
   ListQuery,
+  commonProblems,
   ProblemJson,
   RecordedEventJson,
   SessionEventsJson,
@@ -26,7 +27,6 @@ import {
 } from './schemas.js';
 
 const DEFAULT_SESSION_TTL_MS = 15 * 60_000;
-const problems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 409: ProblemJson };
 
 /** Waits (bounded) for the read model to pass `after`; a 503 with Retry-After past the bound. */
 export async function readYourWrite(app: FastifyInstance, after: bigint): Promise<void> {
@@ -76,9 +76,7 @@ export async function sessionRoutes(app: FastifyInstance) {
   const { ledger } = app;
   const checkProvider = (provider: string, path: string) => {
     if (!ledger.providers.includes(provider)) {
-      throw new ProblemError('validation', `${path}: provider ${JSON.stringify(provider)} is not one of ${ledger.providers.join(', ')}`, {
-        issues: [{ path, message: `expected one of ${ledger.providers.join(', ')}` }],
-      });
+      throw invalidField(path, `provider ${JSON.stringify(provider)} is not one of ${ledger.providers.join(', ')}`);
     }
   };
 
@@ -105,7 +103,7 @@ export async function sessionRoutes(app: FastifyInstance) {
         summary: 'Start a session (controller)',
         security: [{ bearer: [] }],
         body: StartSessionBody,
-        response: { 200: StartedJson, 201: StartedJson, ...problems },
+        response: { 200: StartedJson, 201: StartedJson, ...commonProblems },
       },
     },
     async (request, reply) => {
@@ -117,7 +115,7 @@ export async function sessionRoutes(app: FastifyInstance) {
       const sessionId = body.sessionId ?? (body.eventId ? derivedEventId(`session/${body.eventId}`) : randomUUID());
       const { expiresAt, retried } = await expiryOf(sessionId, body);
       if (!retried && Date.parse(expiresAt) <= ledger.clock().getTime()) {
-        throw new ProblemError('validation', 'body.expiresAt: must be in the future', { issues: [{ path: 'body.expiresAt', message: 'must be in the future' }] });
+        throw invalidField('body.expiresAt', 'must be in the future');
       }
       request.logContext = { sessionId, eventType: 'SessionStarted' };
       const command: SessionCommand = { type: 'StartSession', sessionId, userId: body.userId, provider: body.provider, browserVmId: body.browserVmId, expiresAt };
@@ -150,7 +148,7 @@ export async function sessionRoutes(app: FastifyInstance) {
         security: [{ bearer: [] }],
         params: SessionParams,
         body: AppendEventBody,
-        response: { 200: AppendedJson, 201: AppendedJson, ...problems },
+        response: { 200: AppendedJson, 201: AppendedJson, ...commonProblems },
       },
     },
     async (request, reply) => {
@@ -158,9 +156,7 @@ export async function sessionRoutes(app: FastifyInstance) {
       const body = request.body;
       request.logContext = { sessionId: id, eventType: body.type };
       if (body.data.sessionId !== undefined && body.data.sessionId !== id) {
-        throw new ProblemError('validation', 'body.data.sessionId: differs from the session in the path', {
-          issues: [{ path: 'body.data.sessionId', message: 'differs from the session in the path' }],
-        });
+        throw invalidField('body.data.sessionId', 'differs from the session in the path');
       }
       if ('provider' in body.data) checkProvider(body.data.provider, 'body.data.provider');
       const { principal } = request;
@@ -204,7 +200,7 @@ export async function sessionRoutes(app: FastifyInstance) {
         security: [{ bearer: [] }],
         params: SessionParams,
         querystring: SessionQuery,
-        response: { 200: SessionJson, ...problems, 503: ProblemJson },
+        response: { 200: SessionJson, ...commonProblems, 503: ProblemJson },
       },
     },
     async (request) => {
@@ -222,7 +218,7 @@ export async function sessionRoutes(app: FastifyInstance) {
         summary: "A session's raw stream, with metadata",
         security: [{ bearer: [] }],
         params: SessionParams,
-        response: { 200: SessionEventsJson, ...problems },
+        response: { 200: SessionEventsJson, ...commonProblems },
       },
     },
     async (request) => {
@@ -254,7 +250,7 @@ export async function sessionRoutes(app: FastifyInstance) {
         summary: 'List sessions, newest first, filtered, with cursor paging',
         security: [{ bearer: [] }],
         querystring: ListQuery,
-        response: { 200: SessionListJson, ...problems },
+        response: { 200: SessionListJson, ...commonProblems },
       },
     },
     async (request) => {
