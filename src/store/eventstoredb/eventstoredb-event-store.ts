@@ -1,0 +1,388 @@
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  StreamNotFoundError,
+  UnavailableError,
+  WrongExpectedVersionError,
+  jsonEvent,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
+import { assertStreamName, expectedRevisionMismatch, prepareAppend } from '../append-request.js';
+import { EventIdConflictError, InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
+import { earlierResultOf } from '../idempotency.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionMessage,
+} from '../port.js';
+
+/**
+ * The event store port on EventStoreDB (or KurrentDB) through `@eventstore/db-client`.
+ *
+ * How the port's rules are kept on a server that does not state them all:
+ *
+ * - **Expected revisions and idempotency.** Every append first reads the stream (ledger
+ *   streams are short: one session's facts), applies the port's idempotency rule
+ *   (`earlierResultOf`) to the events carrying the append's ids, checks the writer's
+ *   expected revision against the stream's last revision, and then writes with the
+ *   **exact** revision it read (or `no_stream`). The server therefore refuses the write
+ *   if anything reached the stream in between; the adapter then reads again and decides
+ *   again. So `any` and `stream_exists` never double a retried append, and nothing rests
+ *   on the server's best-effort id cache.
+ * - **An id used in another stream.** EventStoreDB keeps no global index of event ids,
+ *   and scanning `$all` per append is out of the question. The rule kept here: each open
+ *   adapter remembers the stream of every id it appended or read (bounded, most recent
+ *   `idMemory` ids), and refuses an id it knows from another stream. Across processes and
+ *   restarts the check is not made; event ids are random UUIDs chosen by writers, so a
+ *   reuse in another stream is a caller's bug that this catches within one process only.
+ * - **Positions** are commit positions of `$all`, as bigint.
+ * - **`readAll`** reads `$all` and filters the category on the client (6.2.1's `readAll`
+ *   has no server-side filter). System streams (`$`-prefixed) and `$`-typed events are
+ *   skipped.
+ * - **Subscriptions** use `subscribeToAll` with the stream-name prefix filter
+ *   `${category}-`, start after the given position, and after a dropped connection
+ *   resubscribe from the last delivered event, so nothing is skipped or doubled.
+ */
+export interface EventStoreDbStoreOptions {
+  /** e.g. `esdb://localhost:2113?tls=false` */
+  connectionString: string;
+  codec?: EventCodec;
+  /** How many event ids each adapter remembers for the other-stream check. Defaults to 100 000. */
+  idMemory?: number;
+  /** Delay before resubscribing after a dropped connection. Defaults to 250 ms. */
+  resubscribeDelayMs?: number;
+}
+
+const DEFAULT_PAGE = 1000;
+/** Events read from `$all` per round trip when filtering client-side. */
+const SCAN_BATCH = 500n;
+/** Rounds of read-decide-write before an append under constant contention gives up. */
+const MAX_APPEND_ATTEMPTS = 20;
+
+function assertCount(maxCount: number | undefined): number | undefined {
+  if (maxCount === undefined) return undefined;
+  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
+    throw new InvalidStoreRequestError(`invalid max count ${String(maxCount)}`);
+  }
+  return maxCount;
+}
+
+const isSystem = (streamName: string, type: string) => streamName.startsWith('$') || type.startsWith('$');
+
+export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventStore {
+  const codec = options.codec ?? ledgerEventCodec;
+  const idMemory = options.idMemory ?? 100_000;
+  const resubscribeDelayMs = options.resubscribeDelayMs ?? 250;
+  const client = EventStoreDBClient.connectionString(options.connectionString);
+
+  /** id → stream, in insertion order so the oldest are forgotten first. */
+  const knownIds = new Map<string, string>();
+  const remember = (eventId: string, streamName: string) => {
+    knownIds.delete(eventId);
+    knownIds.set(eventId, streamName);
+    while (knownIds.size > idMemory) knownIds.delete(knownIds.keys().next().value!);
+  };
+
+  const decode = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null => {
+    const event = resolved.event;
+    if (!event || isSystem(event.streamId, event.type)) return null;
+    const position = event.position?.commit;
+    if (position === undefined) throw new Error(`event ${event.id} of ${event.streamId} came without a position`);
+    const recorded = codec.decode({
+      eventId: event.id,
+      streamName: event.streamId,
+      revision: event.revision,
+      position,
+      type: event.type,
+      dataJson: event.isJson ? JSON.stringify(event.data) : Buffer.from(event.data as Uint8Array).toString('utf8'),
+      metadataJson: JSON.stringify(event.metadata ?? {}),
+    });
+    remember(recorded.eventId, recorded.streamName);
+    return recorded;
+  };
+
+  const readWholeStream = async (
+    streamName: string,
+    { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {},
+  ): Promise<RecordedEvent[]> => {
+    const events: RecordedEvent[] = [];
+    if (maxCount === 0) return events;
+    try {
+      const read = client.readStream(streamName, {
+        direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+        fromRevision: fromRevision ?? (direction === 'forwards' ? START : END),
+        ...(maxCount === undefined ? {} : { maxCount: BigInt(maxCount) }),
+      });
+      for await (const resolved of read) {
+        const event = decode(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  };
+
+  /**
+   * Reads `$all` forwards after a position (exclusive), keeping the category's events,
+   * until `limit` are found or the log ends.
+   */
+  const scanAll = async (after: bigint, category: string | undefined, limit: number): Promise<RecordedEvent[]> => {
+    const found: RecordedEvent[] = [];
+    let from = after;
+    while (found.length < limit) {
+      let seen = 0;
+      const read = client.readAll({
+        direction: FORWARDS,
+        fromPosition: from === 0n ? START : { commit: from, prepare: from },
+        maxCount: SCAN_BATCH,
+      });
+      for await (const resolved of read) {
+        seen++;
+        const position = resolved.event?.position.commit;
+        if (position === undefined || position <= from) continue;
+        from = position;
+        if (found.length >= limit) continue;
+        const streamName = resolved.event!.streamId;
+        if (category !== undefined && categoryOf(streamName) !== category) continue;
+        const event = decode(resolved);
+        if (event) found.push(event);
+      }
+      if (BigInt(seen) < SCAN_BATCH) break;
+    }
+    return found;
+  };
+
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new StoreClosedError();
+  };
+
+  const writeOnce = async (
+    streamName: string,
+    prepared: ReturnType<typeof prepareAppend>,
+  ): Promise<AppendResult | 'moved'> => {
+    const { events, expectedRevision } = prepared;
+    const ids = new Set(events.map((event) => event.eventId));
+    const existing = await readWholeStream(streamName);
+    const earlier = earlierResultOf(streamName, events, existing.filter((event) => ids.has(event.eventId)));
+    if (earlier) return earlier;
+    const current = existing.at(-1)?.revision ?? null;
+    if (expectedRevisionMismatch(expectedRevision, current)) {
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, current);
+    }
+    try {
+      const result = await client.appendToStream(
+        streamName,
+        events.map((event) => jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: event.metadata })),
+        { expectedRevision: current === null ? NO_STREAM : current },
+      );
+      if (!result.position) throw new Error(`append to ${streamName} answered without a position`);
+      for (const event of events) remember(event.eventId, streamName);
+      return { revision: result.nextExpectedRevision, position: result.position.commit, alreadyRecorded: false };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return 'moved';
+      throw error;
+    }
+  };
+
+  return {
+    async append(streamName: string, events: readonly NewEvent[], appendOptions?: AppendOptions) {
+      ensureOpen();
+      const prepared = prepareAppend(codec, streamName, events, appendOptions);
+      for (const event of prepared.events) {
+        const known = knownIds.get(event.eventId);
+        if (known !== undefined && known !== streamName) {
+          throw new EventIdConflictError(event.eventId, streamName, 'otherStream');
+        }
+      }
+      for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+        const outcome = await writeOnce(streamName, prepared);
+        if (outcome !== 'moved') return outcome;
+      }
+      throw new Error(`append to ${streamName}: the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
+    },
+
+    async readStream(streamName: string, readOptions: ReadStreamOptions = {}) {
+      ensureOpen();
+      assertStreamName(streamName);
+      const maxCount = assertCount(readOptions.maxCount);
+      const { direction = 'forwards' } = readOptions;
+      if (direction !== 'forwards' && direction !== 'backwards') {
+        throw new InvalidStoreRequestError(`invalid direction ${String(direction)}`);
+      }
+      return readWholeStream(streamName, { ...readOptions, direction, maxCount });
+    },
+
+    async readAll({ after = 0n, category, maxCount = DEFAULT_PAGE }: ReadAllOptions = {}) {
+      ensureOpen();
+      const limit = assertCount(maxCount) ?? DEFAULT_PAGE;
+      return scanAll(after, category, limit);
+    },
+
+    subscribe({ after = 0n, category }: SubscribeOptions = {}) {
+      ensureOpen();
+      const subscription = subscribeToAll(after, category, resubscribeDelayMs, (ended) => subscriptions.delete(ended));
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async lastPosition({ category }: { category?: string } = {}) {
+      ensureOpen();
+      let before: bigint | undefined;
+      for (;;) {
+        let seen = 0;
+        const read = client.readAll({
+          direction: BACKWARDS,
+          fromPosition: before === undefined ? END : { commit: before, prepare: before },
+          maxCount: SCAN_BATCH,
+        });
+        for await (const resolved of read) {
+          seen++;
+          const event = resolved.event;
+          if (!event) continue;
+          if (before !== undefined && event.position.commit >= before) continue;
+          before = event.position.commit;
+          if (isSystem(event.streamId, event.type)) continue;
+          if (category === undefined || categoryOf(event.streamId) === category) return event.position.commit;
+        }
+        if (BigInt(seen) < SCAN_BATCH) return 0n;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      await client.dispose();
+    },
+  };
+
+  function subscribeToAll(
+    after: bigint,
+    category: string | undefined,
+    delayMs: number,
+    onEnd: (subscription: Subscription) => void,
+  ): Subscription {
+    const queue: Array<SubscriptionMessage | { kind: 'error'; error: unknown }> = [];
+    let wake: (() => void) | null = null;
+    let ended = false;
+    let caughtUpSent = false;
+    let checkpoint = after;
+    let current: ReturnType<EventStoreDBClient['subscribeToAll']> | null = null;
+    let retry: NodeJS.Timeout | null = null;
+
+    const notify = () => {
+      const resolve = wake;
+      wake = null;
+      resolve?.();
+    };
+    const push = (message: (typeof queue)[number]) => {
+      queue.push(message);
+      notify();
+    };
+
+    const start = () => {
+      if (ended) return;
+      const stream = client.subscribeToAll({
+        fromPosition: checkpoint === 0n ? START : { commit: checkpoint, prepare: checkpoint },
+        filter: category === undefined ? streamNameFilter({ regex: '^[^$]' }) : streamNameFilter({ prefixes: [`${category}-`] }),
+      });
+      current = stream;
+      let delivered = 0;
+      let caughtUpAfter: number | null = null;
+      const maybeCaughtUp = () => {
+        if (caughtUpAfter !== null && delivered >= caughtUpAfter) {
+          caughtUpAfter = null;
+          if (!caughtUpSent) {
+            caughtUpSent = true;
+            push({ kind: 'caughtUp' });
+          }
+        }
+      };
+      stream.on('data', (resolved: AllStreamResolvedEvent) => {
+        delivered++;
+        const position = resolved.event?.position.commit;
+        if (position !== undefined && position > checkpoint) {
+          checkpoint = position;
+          try {
+            const event = decode(resolved);
+            if (event) push({ kind: 'event', event });
+          } catch (error) {
+            push({ kind: 'error', error });
+          }
+        }
+        maybeCaughtUp();
+      });
+      // `caughtUp` is emitted while the events before it may still sit in the stream's
+      // buffer: it takes its place after them.
+      stream.on('caughtUp', () => {
+        caughtUpAfter = delivered + stream.readableLength;
+        maybeCaughtUp();
+      });
+      const dropped = (error?: unknown) => {
+        if (ended || current !== stream) return;
+        current = null;
+        if (error !== undefined && !(error instanceof UnavailableError)) {
+          push({ kind: 'error', error });
+          return;
+        }
+        // A dropped connection: resubscribe after the last delivered event.
+        retry = setTimeout(start, delayMs);
+      };
+      stream.on('error', (error: unknown) => dropped(error));
+      stream.on('end', () => dropped());
+    };
+
+    const subscription: Subscription = {
+      async close() {
+        if (ended) return;
+        ended = true;
+        if (retry) clearTimeout(retry);
+        const stream = current;
+        current = null;
+        onEnd(subscription);
+        notify();
+        if (stream) await stream.unsubscribe().catch(() => undefined);
+      },
+      [Symbol.asyncIterator]() {
+        return {
+          next: async (): Promise<IteratorResult<SubscriptionMessage>> => {
+            for (;;) {
+              if (ended) return { done: true, value: undefined };
+              const message = queue.shift();
+              if (message) {
+                if (message.kind === 'error') {
+                  await subscription.close();
+                  throw message.error;
+                }
+                return { done: false, value: message };
+              }
+              await new Promise<void>((resolve) => (wake = resolve));
+            }
+          },
+          return: async (): Promise<IteratorResult<SubscriptionMessage>> => {
+            await subscription.close();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    start();
+    return subscription;
+  }
+}

@@ -1,0 +1,1 @@
+export { openEventStoreDbStore, type EventStoreDbStoreOptions } from './eventstoredb-event-store.js';
