@@ -1,5 +1,6 @@
 import {
   BACKWARDS,
+  CancelledError,
   END,
   EventStoreDBClient,
   FORWARDS,
@@ -53,7 +54,9 @@ import type {
  *   skipped.
  * - **Subscriptions** use `subscribeToAll` with the stream-name prefix filter
  *   `${category}-`, start after the given position, and after a dropped connection
- *   resubscribe from the last delivered event, so nothing is skipped or doubled.
+ *   resubscribe from the last delivered event, so nothing is skipped or doubled. (The
+ *   server's filter checkpoints are not used to move that point: a checkpoint can arrive
+ *   while events before it still wait in the client's buffer.)
  */
 export interface EventStoreDbStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false` */
@@ -337,7 +340,8 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       const dropped = (error?: unknown) => {
         if (ended || current !== stream) return;
         current = null;
-        if (error !== undefined && !(error instanceof UnavailableError)) {
+        // A server going away answers UNAVAILABLE, or CANCELLED for the calls it had open.
+        if (error !== undefined && !(error instanceof UnavailableError) && !(error instanceof CancelledError)) {
           push({ kind: 'error', error });
           return;
         }

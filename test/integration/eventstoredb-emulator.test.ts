@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { EventStoreDBClient, jsonEvent, START, streamNameFilter } from '@eventstore/db-client';
+import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
+import type { SubscriptionMessage } from '../../src/store/port.js';
+import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
+import { newCredentialsStored, newSessionStarted, newVmDestroyed } from '../support/events.js';
+
+const emulator = await startEsdbEmulator();
+t.teardown(() => emulator.stop());
+
+t.test('the emulator sends filtered subscriptions a checkpoint every window × multiplier events considered', async (t) => {
+  const client = EventStoreDBClient.connectionString(emulator.connectionString);
+  t.teardown(() => client.dispose());
+  const category = `chk${randomUUID().replaceAll('-', '')}`;
+  for (let i = 0; i < 6; i++) {
+    await client.appendToStream(`other${category}-${i}`, jsonEvent({ type: 'Noise', data: { i } }));
+  }
+  const checkpoints: bigint[] = [];
+  const events: unknown[] = [];
+  const subscription = client.subscribeToAll({
+    fromPosition: START,
+    filter: {
+      ...streamNameFilter({ prefixes: [`${category}-`] }),
+      maxSearchWindow: 2,
+      checkpointInterval: 1,
+      checkpointReached: (_subscription, position) => void checkpoints.push(position.commit),
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    subscription.on('data', (event) => events.push(event));
+    subscription.on('error', reject);
+    subscription.on('caughtUp', () => resolve());
+  });
+  await subscription.unsubscribe();
+  t.same(events, [], 'no event of the filtered prefix');
+  t.ok(checkpoints.length >= 3, `a checkpoint every 2 events considered (${checkpoints.length})`);
+  t.ok(checkpoints.every((position, i) => position > 0n && (i === 0 || position > checkpoints[i - 1]!)), 'positions above 0, increasing');
+});
+
+t.test('a subscription resumes after a dropped connection, nothing skipped or doubled', async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString, resubscribeDelayMs: 50 });
+  t.teardown(() => store.close());
+  const category = `drop${randomUUID().replaceAll('-', '')}`;
+  const id = randomUUID();
+  const stream = `${category}-${id}`;
+  const before = [newSessionStarted(id), newCredentialsStored(id)];
+  await store.append(stream, before);
+  const subscription = store.subscribe({ category });
+  const messages: SubscriptionMessage[] = [];
+  const after = newVmDestroyed(id);
+  const timer = setTimeout(() => void subscription.close(), 10_000);
+  for await (const message of subscription) {
+    messages.push(message);
+    if (message.kind === 'caughtUp') {
+      await emulator.dropConnections();
+      const writer = openEventStoreDbStore({ connectionString: emulator.connectionString });
+      await writer.append(stream, [after]);
+      await writer.close();
+    }
+    if (message.kind === 'event' && message.event.eventId === after.eventId) break;
+  }
+  clearTimeout(timer);
+  t.same(messages.map((m) => m.kind), ['event', 'event', 'caughtUp', 'event'], 'caught up once');
+  t.same(
+    messages.flatMap((m) => (m.kind === 'event' ? [m.event.eventId] : [])),
+    [...before, after].map((e) => e.eventId),
+    'every event once, in order',
+  );
+});
