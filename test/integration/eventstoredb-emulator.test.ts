@@ -68,3 +68,22 @@ t.test('a subscription resumes after a dropped connection, nothing skipped or do
     'every event once, in order',
   );
 });
+
+t.test('the other-stream check: known to an adapter that appended or read the id, bounded by idMemory', async (t) => {
+  const [writer, reader, forgetful] = [
+    openEventStoreDbStore({ connectionString: emulator.connectionString }),
+    openEventStoreDbStore({ connectionString: emulator.connectionString }),
+    openEventStoreDbStore({ connectionString: emulator.connectionString, idMemory: 1 }),
+  ];
+  t.teardown(() => Promise.all([writer.close(), reader.close(), forgetful.close()]));
+  const [a, b] = [randomUUID(), randomUUID()];
+  const started = newSessionStarted(a);
+  await writer.append(`authSession-${a}`, [started]);
+  await reader.readStream(`authSession-${a}`);
+  const reuse = { ...started, data: { ...started.data, sessionId: b } };
+  await t.rejects(reader.append(`authSession-${b}`, [reuse]), { name: 'EventIdConflictError', reason: 'otherStream' }, 'an adapter that read the id');
+  await forgetful.readStream(`authSession-${a}`);
+  await forgetful.append(`authSession-${randomUUID()}`, [newSessionStarted(randomUUID())]);
+  const written = await forgetful.append(`authSession-${b}`, [reuse]);
+  t.equal(written.alreadyRecorded, false, 'past idMemory ids the adapter forgot are not checked (the documented limit)');
+});

@@ -69,6 +69,7 @@ export interface EventStoreDbStoreOptions {
 }
 
 const DEFAULT_PAGE = 1000;
+const NO_POSITION = 2n ** 64n - 1n;
 /** Events read from `$all` per round trip when filtering client-side. */
 const SCAN_BATCH = 500n;
 /** Rounds of read-decide-write before an append under constant contention gives up. */
@@ -102,7 +103,11 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     const event = resolved.event;
     if (!event || isSystem(event.streamId, event.type)) return null;
     const position = event.position?.commit;
-    if (position === undefined) throw new Error(`event ${event.id} of ${event.streamId} came without a position`);
+    // Servers that read a stream from its index alone have answered no position, or
+    // 2^64 - 1, instead of the commit position: refuse rather than report a wrong one.
+    if (position === undefined || position === NO_POSITION) {
+      throw new Error(`event ${event.id} of ${event.streamId} came without its commit position`);
+    }
     const recorded = codec.decode({
       eventId: event.id,
       streamName: event.streamId,
