@@ -62,7 +62,6 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
   const log: StoredEvent[] = [];
   const streams = new Map<string, StoredEvent[]>();
   const liveListeners = new Set<(event: StoredEvent) => void>();
-  const openCalls = new Set<grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>>();
 
   const recorded = (event: StoredEvent): RecordedEventMessage => {
     const message = new ReadResp.ReadEvent.RecordedEvent();
@@ -268,9 +267,6 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
       call.destroy(Object.assign(new Error('read without options'), { code: grpc.status.INVALID_ARGUMENT }));
       return;
     }
-    openCalls.add(call as never);
-    call.on('close', () => openCalls.delete(call as never));
-    call.on('cancelled', () => openCalls.delete(call as never));
     if (options.hasSubscription()) {
       if (!options.hasAll()) {
         call.destroy(Object.assign(new Error('the emulator only subscribes to $all'), { code: grpc.status.UNIMPLEMENTED }));
@@ -316,7 +312,6 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     async dropConnections() {
       liveListeners.clear();
       server.forceShutdown();
-      openCalls.clear();
       ({ server } = await listen(port));
     },
     async stop() {
