@@ -5,6 +5,11 @@ import { Provider } from './events/index.js';
 const Environment = z.object({
   LEDGER_HOST: z.string().min(1).default('127.0.0.1'),
   LEDGER_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Where events live: the embedded SQLite file, or an EventStoreDB/KurrentDB cluster. */
+  LEDGER_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),
+  /** Required with LEDGER_STORE=eventstoredb, e.g. esdb://node1:2113,node2:2113?tls=true */
+  EVENTSTORE_CONNECTION_STRING: z.string().min(1).optional(),
+  /** The SQLite file: events and read model on the embedded default; the read model only on EventStoreDB. */
   LEDGER_DB: z.string().min(1).default('./data/ledger.db'),
   LEDGER_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL', 'EXTRA']).default('FULL'),
   /** When unset, `serve` keeps a random secret in a 0600 file beside the database. */
@@ -25,6 +30,11 @@ const Environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+const Checked = Environment.refine((env) => env.LEDGER_STORE !== 'eventstoredb' || env.EVENTSTORE_CONNECTION_STRING !== undefined, {
+  path: ['EVENTSTORE_CONNECTION_STRING'],
+  message: 'required when LEDGER_STORE=eventstoredb',
+});
+
 export type LedgerConfig = z.infer<typeof Environment>;
 
 export class ConfigError extends Error {
@@ -32,7 +42,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
-  const parsed = Environment.safeParse(env);
+  const parsed = Checked.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

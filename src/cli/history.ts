@@ -1,6 +1,6 @@
 import { sessionStreamName, SessionId } from '../events/index.js';
-import { openSqliteEventStore } from '../store/sqlite/index.js';
 import type { CliCommand } from './command.js';
+import { openConfiguredStore } from './open-store.js';
 import { sessionTimeline } from './session-timeline.js';
 
 /** An auditor's view of one session: every fact, and the status the fold gives after each. */
@@ -14,7 +14,8 @@ export const history: CliCommand = {
       err(`usage: ${this.usage}`);
       return 2;
     }
-    const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
+    const opened = openConfiguredStore(config);
+    const { store } = opened;
     try {
       const events = await store.readStream(sessionStreamName(sessionId.data));
       if (events.length === 0) {
@@ -25,7 +26,7 @@ export const history: CliCommand = {
       for (const line of sessionTimeline(events).lines) out(line);
       return 0;
     } finally {
-      await store.close();
+      await opened.close();
     }
   },
 };

@@ -3,26 +3,28 @@ import { createCommandHandler } from '../commands/handle-command.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
 import { createProjector, openReadModel } from '../projector/index.js';
-import { openSqliteEventStore } from '../store/sqlite/index.js';
 import { createDeadlineSweeper } from '../sweeper/deadline-sweeper.js';
 import type { CliCommand } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
+import { openConfiguredStore } from './open-store.js';
 
 /**
- * The main job: the embedded store and its read model in one SQLite file, the projector
+ * The main job: the event store (the embedded SQLite file, or EventStoreDB with the read
+ * model in LEDGER_DB), the projector
  * following the store, the deadline sweeper (unless LEDGER_SWEEP_INTERVAL_MS is 0), and the
  * HTTP API. On SIGINT/SIGTERM it stops taking requests, lets in-flight appends finish, stops
  * the sweeper after its sweep and the projector after its transaction, then closes the file.
  */
 export const serve: CliCommand = {
   name: 'serve',
-  summary: 'run the ledger: HTTP API, projector and read model, on LEDGER_DB',
+  summary: 'run the ledger: HTTP API, projector, read model and sweeper (LEDGER_STORE: sqlite or eventstoredb)',
   usage: 'ledger serve',
   async run(_args, { config, clock }) {
     const logger = createLogger(config.LOG_LEVEL);
-    const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
-    const readModel = openReadModel(store.database);
-    const projector = createProjector({ store, db: store.database, logger: logger.child({ part: 'projector' }) });
+    const opened = openConfiguredStore(config);
+    const { store } = opened;
+    const readModel = openReadModel(opened.readModelDb);
+    const projector = createProjector({ store, db: opened.readModelDb, logger: logger.child({ part: 'projector' }) });
     projector.start();
     const sweeper =
       config.LEDGER_SWEEP_INTERVAL_MS > 0
@@ -53,14 +55,14 @@ export const serve: CliCommand = {
         // Before the projector and the store: a sweep in progress still appends and reads.
         await sweeper?.stop();
         await projector.stop();
-        await store.close();
+        await opened.close();
         resolve();
       });
     });
     // After the projector, whose read model it reads, and once a signal would stop it cleanly.
     sweeper?.start();
     const address = await app.listen({ host: config.LEDGER_HOST, port: config.LEDGER_PORT });
-    logger.info({ address, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS }, 'ledger listening');
+    logger.info({ address, store: config.LEDGER_STORE, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS }, 'ledger listening');
     await stopped;
     return 0;
   },

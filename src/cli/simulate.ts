@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createCommandHandler, type CommandHandler } from '../commands/handle-command.js';
 import { DomainError, type SessionCommand } from '../decide/index.js';
 import { sessionStreamName, type Actor } from '../events/index.js';
-import { openSqliteEventStore } from '../store/sqlite/index.js';
 import type { CliCommand } from './command.js';
+import { openConfiguredStore } from './open-store.js';
 import { sessionTimeline } from './session-timeline.js';
 
 const controller: Actor = { role: 'controller', sub: 'vm-manager' };
@@ -19,10 +19,11 @@ export const simulate: CliCommand = {
   summary: 'record the OAuth flows (success, VM destroyed first, late credentials, cancel) for each provider and print them',
   usage: 'ledger simulate',
   async run(_args, { config, out, clock }) {
-    const store = openSqliteEventStore({ path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS });
+    const opened = openConfiguredStore(config);
+    const { store } = opened;
     const handle = createCommandHandler({ store, clock });
     try {
-      out(`recording into ${config.LEDGER_DB}`);
+      out(`recording into ${config.LEDGER_STORE === 'sqlite' ? config.LEDGER_DB : 'EventStoreDB'}`);
       for (const provider of config.LEDGER_PROVIDERS) {
         for (const flow of flows) {
           const sessionId = `sim-${provider}-${randomUUID().slice(0, 8)}`;
@@ -34,7 +35,7 @@ export const simulate: CliCommand = {
       }
       return 0;
     } finally {
-      await store.close();
+      await opened.close();
     }
   },
 };

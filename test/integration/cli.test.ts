@@ -59,6 +59,10 @@ t.test('mistakes are answered clearly', async (t) => {
   t.match(badConfig.stderr, 'LEDGER_SQLITE_SYNCHRONOUS');
   t.match(badConfig.stderr, 'LEDGER_PROVIDERS');
 
+  const noCluster = await ledger(['history', 'x'], { LEDGER_STORE: 'eventstoredb' });
+  t.equal(noCluster.code, 2);
+  t.match(noCluster.stderr, 'EVENTSTORE_CONNECTION_STRING: required when LEDGER_STORE=eventstoredb');
+
   const help = await ledger(['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /simulate\s+record/);
