@@ -15,7 +15,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
-import { assertStreamName, expectedRevisionMismatch, prepareAppend } from '../append-request.js';
+import { assertMaxCount, assertStreamName, DEFAULT_READ_ALL_PAGE, expectedRevisionMismatch, prepareAppend } from '../requests.js';
 import { EventIdConflictError, InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
 import { earlierResultOf } from '../idempotency.js';
 import type {
@@ -68,20 +68,11 @@ export interface EventStoreDbStoreOptions {
   resubscribeDelayMs?: number;
 }
 
-const DEFAULT_PAGE = 1000;
 const NO_POSITION = 2n ** 64n - 1n;
 /** Events read from `$all` per round trip when filtering client-side. */
 const SCAN_BATCH = 500n;
 /** Rounds of read-decide-write before an append under constant contention gives up. */
 const MAX_APPEND_ATTEMPTS = 20;
-
-function assertCount(maxCount: number | undefined): number | undefined {
-  if (maxCount === undefined) return undefined;
-  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
-    throw new InvalidStoreRequestError(`invalid max count ${String(maxCount)}`);
-  }
-  return maxCount;
-}
 
 const isSystem = (streamName: string, type: string) => streamName.startsWith('$') || type.startsWith('$');
 
@@ -228,18 +219,18 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     async readStream(streamName: string, readOptions: ReadStreamOptions = {}) {
       ensureOpen();
       assertStreamName(streamName);
-      const maxCount = assertCount(readOptions.maxCount);
-      const { direction = 'forwards' } = readOptions;
+      const { direction = 'forwards', maxCount } = readOptions;
+      assertMaxCount(maxCount);
       if (direction !== 'forwards' && direction !== 'backwards') {
         throw new InvalidStoreRequestError(`invalid direction ${String(direction)}`);
       }
-      return readWholeStream(streamName, { ...readOptions, direction, maxCount });
+      return readWholeStream(streamName, { ...readOptions, direction });
     },
 
-    async readAll({ after = 0n, category, maxCount = DEFAULT_PAGE }: ReadAllOptions = {}) {
+    async readAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
-      const limit = assertCount(maxCount) ?? DEFAULT_PAGE;
-      return scanAll(after, category, limit);
+      assertMaxCount(maxCount);
+      return scanAll(after, category, maxCount);
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {

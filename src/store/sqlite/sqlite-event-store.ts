@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
-import { assertStreamName, expectedRevisionMismatch, prepareAppend, type AppendRequest } from '../append-request.js';
+import {
+  assertMaxCount,
+  assertStreamName,
+  DEFAULT_READ_ALL_PAGE,
+  expectedRevisionMismatch,
+  prepareAppend,
+  type AppendRequest,
+} from '../requests.js';
 import { InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
 import { earlierResultOf } from '../idempotency.js';
 import type {
@@ -44,16 +51,13 @@ interface EventRow {
 }
 
 const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata';
-const DEFAULT_PAGE = 1000;
 // SQLite reads a negative LIMIT as "no limit".
 const NO_LIMIT = -1;
 
-function assertCount(maxCount: number | undefined): number {
-  if (maxCount === undefined) return NO_LIMIT;
-  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
-    throw new InvalidStoreRequestError(`invalid max count ${String(maxCount)}`);
-  }
-  return maxCount;
+/** A checked `maxCount` as a LIMIT. */
+function limitOf(maxCount: number | undefined): number {
+  assertMaxCount(maxCount);
+  return maxCount ?? NO_LIMIT;
 }
 
 /** The SQLite store is the port plus its connection, which the read model shares on the embedded default. */
@@ -151,7 +155,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async readStream(streamName: string, { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {}) {
       ensureOpen();
       assertStreamName(streamName);
-      const limit = assertCount(maxCount);
+      const limit = limitOf(maxCount);
       if (direction === 'forwards') return rows(statements.forwards, streamName, fromRevision ?? 0n, limit);
       if (direction === 'backwards') {
         // 2^63 - 1: SQLite's largest integer, "from the end".
@@ -160,9 +164,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       throw new InvalidStoreRequestError(`invalid direction ${String(direction)}`);
     },
 
-    async readAll({ after = 0n, category, maxCount = DEFAULT_PAGE }: ReadAllOptions = {}) {
+    async readAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
-      return readAllPage(after, category, assertCount(maxCount));
+      return readAllPage(after, category, limitOf(maxCount));
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {

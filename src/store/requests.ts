@@ -50,6 +50,16 @@ export function prepareAppend(
   return { streamName, events: prepared, expectedRevision };
 }
 
+/** The port's page size of `readAll` when the caller names none. */
+export const DEFAULT_READ_ALL_PAGE = 1000;
+
+/** A read's `maxCount`, checked the same way by every adapter. */
+export function assertMaxCount(maxCount: number | undefined): void {
+  if (maxCount !== undefined && (!Number.isSafeInteger(maxCount) || maxCount < 0)) {
+    throw new InvalidStoreRequestError(`invalid max count ${String(maxCount)}`);
+  }
+}
+
 /** Whether the stream is not where the writer expected it. */
 export function expectedRevisionMismatch(expected: ExpectedRevision, current: bigint | null): boolean {
   if (expected === 'any') return false;
