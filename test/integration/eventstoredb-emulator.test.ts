@@ -87,3 +87,29 @@ t.test('the other-stream check: known to an adapter that appended or read the id
   const written = await forgetful.append(`authSession-${b}`, [reuse]);
   t.equal(written.alreadyRecorded, false, 'past idMemory ids the adapter forgot are not checked (the documented limit)');
 });
+
+t.test('lastPosition leaves no read open: close() still resolves after it', async (t) => {
+  // A log of its own: a page of a few events arrives whole, end of call included, at once.
+  const small = await startEsdbEmulator();
+  t.teardown(() => small.stop());
+  const store = openEventStoreDbStore({ connectionString: small.connectionString });
+  const sessionId = randomUUID();
+  // More than one event, so the newest is found before the page is read to its end.
+  const last = await store.append(`authSession-${sessionId}`, [
+    newSessionStarted(sessionId),
+    newCredentialsStored(sessionId),
+    newVmDestroyed(sessionId),
+  ]);
+  t.equal(await store.lastPosition(), last.position);
+  t.equal(await store.lastPosition({ category: 'authSession' }), last.position);
+  // Another round trip, so the pages above have arrived in full before closing.
+  await store.readStream(`authSession-${sessionId}`);
+  // A page left part-way stays in the client, whose dispose() waits on it for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    store.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  t.ok(closed, 'closed');
+});

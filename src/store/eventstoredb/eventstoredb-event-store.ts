@@ -245,20 +245,24 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       let before: bigint | undefined;
       for (;;) {
         let seen = 0;
+        let found: bigint | undefined;
         const read = client.readAll({
           direction: BACKWARDS,
           fromPosition: before === undefined ? END : { commit: before, prepare: before },
           maxCount: SCAN_BATCH,
         });
+        // Read to the end of the page even once found: leaving the loop early leaves the
+        // gRPC call unread in the client, which keeps it, and whose dispose() waits on it for ever.
         for await (const resolved of read) {
           seen++;
           const event = resolved.event;
-          if (!event) continue;
+          if (!event || found !== undefined) continue;
           if (before !== undefined && event.position.commit >= before) continue;
           before = event.position.commit;
           if (isSystem(event.streamId, event.type)) continue;
-          if (category === undefined || categoryOf(event.streamId) === category) return event.position.commit;
+          if (category === undefined || categoryOf(event.streamId) === category) found = event.position.commit;
         }
+        if (found !== undefined) return found;
         if (BigInt(seen) < SCAN_BATCH) return 0n;
       }
     },
