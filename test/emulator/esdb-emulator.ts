@@ -49,6 +49,26 @@ export interface EsdbEmulator {
    */
   dropConnections(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Every `$all` subscription call served so far, oldest first: how far each subscriber
+   * has let the emulator get, and whether the call is still open.
+   */
+  readonly subscriptionCalls: readonly SubscriptionCall[];
+}
+
+export interface SubscriptionCall {
+  /** Events handed to the call so far (written to it; the client may not have read them yet). */
+  readonly eventsSent: number;
+  /** False once the client cancelled the call or the connection went away. */
+  readonly open: boolean;
+}
+
+/** An open subscription call, as the rest of the emulator drives it. */
+interface Subscriber {
+  /** The log grew: send what is new, unless waiting for the client. */
+  nudge(): void;
+  /** The call is over: stop writing to it. */
+  stop(): void;
 }
 
 type ReadCall = grpc.ServerWritableStream<ReadReq, ReadRespType>;
@@ -61,7 +81,8 @@ function toBytes(value: Uint8Array | string): Uint8Array {
 export async function startEsdbEmulator(): Promise<EsdbEmulator> {
   const log: StoredEvent[] = [];
   const streams = new Map<string, StoredEvent[]>();
-  const liveListeners = new Set<(event: StoredEvent) => void>();
+  const subscribers = new Set<Subscriber>();
+  const subscriptionCalls: SubscriptionCall[] = [];
 
   const recorded = (event: StoredEvent): RecordedEventMessage => {
     const message = new ReadResp.ReadEvent.RecordedEvent();
@@ -149,7 +170,7 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
         success.setNoPosition(new Empty());
       }
       callback(null, response.setSuccess(success));
-      for (const event of written) for (const listener of liveListeners) listener(event);
+      for (const subscriber of subscribers) subscriber.nudge();
     });
   };
 
@@ -225,6 +246,13 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     call.end();
   };
 
+  /**
+   * Serves a subscription the way a real server's flow control paces it: a write the call
+   * cannot take yet (`write()` answers false) holds everything after it back until
+   * 'drain', so a client that stops reading stops the emulator too. The subscription is a
+   * cursor over the log: catch-up, `caught_up` when the cursor first reaches the end, then
+   * live events as appends move the end.
+   */
   const subscribeToAll = (call: ReadCall, options: ReadReq.Options) => {
     const matches = matcherOf(options);
     const filter = options.hasFilter() ? options.getFilter()! : undefined;
@@ -238,27 +266,66 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
       const position = BigInt(all.getPosition()!.getCommitPosition());
       while (index < log.length && log[index]!.position <= position) index++;
     }
-    const consider = (event: StoredEvent) => {
-      if (matches(event)) call.write(eventResponse(event));
+
+    const stats = { eventsSent: 0, open: true };
+    subscriptionCalls.push(stats);
+    let wake: (() => void) | null = null;
+    const nudge = () => {
+      const resolve = wake;
+      wake = null;
+      resolve?.();
+    };
+    const changed = () => new Promise<void>((resolve) => (wake = resolve));
+    const subscriber: Subscriber = {
+      nudge,
+      stop() {
+        stats.open = false;
+        subscribers.delete(subscriber);
+        nudge();
+      },
+    };
+    subscribers.add(subscriber);
+    call.on('drain', nudge);
+    call.on('cancelled', subscriber.stop);
+    call.on('close', subscriber.stop);
+    call.on('error', subscriber.stop);
+
+    /** Hands one message to the call, then waits while its buffer is full. False once the call is over. */
+    const send = async (message: ReadRespType): Promise<boolean> => {
+      if (!stats.open || call.cancelled) return false;
+      const room = call.write(message);
+      if (message.hasEvent()) stats.eventsSent++;
+      if (!room) while (stats.open && call.writableNeedDrain) await changed();
+      return stats.open;
+    };
+    const consider = async (event: StoredEvent): Promise<boolean> => {
+      if (matches(event) && !(await send(eventResponse(event)))) return false;
       considered++;
       if (checkpointEvery > 0 && considered % checkpointEvery === 0) {
         const checkpoint = new ReadResp.Checkpoint()
           .setCommitPosition(event.position.toString())
           .setPreparePosition(event.position.toString());
-        call.write(new ReadResp().setCheckpoint(checkpoint));
+        return send(new ReadResp().setCheckpoint(checkpoint));
+      }
+      return true;
+    };
+    const serve = async () => {
+      const confirmation = new ReadResp.SubscriptionConfirmation().setSubscriptionId(randomUUID());
+      if (!(await send(new ReadResp().setConfirmation(confirmation)))) return;
+      let caughtUp = false;
+      while (stats.open) {
+        if (index < log.length) {
+          if (!(await consider(log[index++]!))) return;
+        } else if (!caughtUp) {
+          caughtUp = true;
+          if (!(await send(new ReadResp().setCaughtUp(new ReadResp.CaughtUp())))) return;
+        } else {
+          await changed();
+        }
       }
     };
-    call.write(new ReadResp().setConfirmation(new ReadResp.SubscriptionConfirmation().setSubscriptionId(randomUUID())));
-    for (; index < log.length; index++) consider(log[index]!);
-    call.write(new ReadResp().setCaughtUp(new ReadResp.CaughtUp()));
-    const listener = (event: StoredEvent) => {
-      if (!call.cancelled) consider(event);
-    };
-    liveListeners.add(listener);
-    const stop = () => liveListeners.delete(listener);
-    call.on('cancelled', stop);
-    call.on('close', stop);
-    call.on('error', stop);
+    // A fault here is the emulator's own bug: left unhandled, it fails the test run.
+    void serve();
   };
 
   const read = (call: ReadCall) => {
@@ -309,13 +376,16 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     get connectionString() {
       return `esdb://127.0.0.1:${port}?tls=false`;
     },
+    get subscriptionCalls() {
+      return subscriptionCalls;
+    },
     async dropConnections() {
-      liveListeners.clear();
+      for (const subscriber of [...subscribers]) subscriber.stop();
       server.forceShutdown();
       ({ server } = await listen(port));
     },
     async stop() {
-      liveListeners.clear();
+      for (const subscriber of [...subscribers]) subscriber.stop();
       server.forceShutdown();
     },
   };

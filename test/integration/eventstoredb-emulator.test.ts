@@ -5,6 +5,7 @@ import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import type { SubscriptionMessage } from '../../src/store/port.js';
 import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
 import { newCredentialsStored, newSessionStarted, newVmDestroyed } from '../support/events.js';
+import { settled } from '../support/settled.js';
 
 const emulator = await startEsdbEmulator();
 t.teardown(() => emulator.stop());
@@ -36,6 +37,35 @@ t.test('the emulator sends filtered subscriptions a checkpoint every window × m
   t.same(events, [], 'no event of the filtered prefix');
   t.ok(checkpoints.length >= 3, `a checkpoint every 2 events considered (${checkpoints.length})`);
   t.ok(checkpoints.every((position, i) => position > 0n && (i === 0 || position > checkpoints[i - 1]!)), 'positions above 0, increasing');
+});
+
+t.test('a subscriber that stops reading holds the emulator back; reading again, it gets every event once', async (t) => {
+  const client = EventStoreDBClient.connectionString(emulator.connectionString);
+  t.teardown(() => client.dispose());
+  const category = `held${randomUUID().replaceAll('-', '')}`;
+  const total = 2000;
+  for (let stream = 0; stream < total / 250; stream++) {
+    const events = Array.from({ length: 250 }, (_, i) => jsonEvent({ type: 'Noise', data: { i, padding: 'x'.repeat(200) } }));
+    await client.appendToStream(`${category}-${stream}`, events);
+  }
+  const first = emulator.subscriptionCalls.length;
+  const subscription = client.subscribeToAll({ fromPosition: START, filter: streamNameFilter({ prefixes: [`${category}-`] }) });
+  const call = () => emulator.subscriptionCalls[first];
+  // No 'data' listener: nothing reads past the client's buffers and HTTP/2's window.
+  const held = await settled(() => call()?.eventsSent ?? 0);
+  t.ok(held !== undefined && held > 0 && held < total / 2, `the emulator stopped after ${held} of ${total} events`);
+
+  let received = 0;
+  await new Promise<void>((resolve, reject) => {
+    subscription.on('error', reject);
+    subscription.on('data', () => {
+      if (++received === total) resolve();
+    });
+  });
+  t.equal(call()!.eventsSent, total, 'every event sent once the subscriber read again');
+  t.equal(await settled(() => received), total, 'and none twice');
+  await subscription.unsubscribe();
+  t.equal(await settled(() => call()!.open), false, 'the call is over once the subscriber unsubscribed');
 });
 
 t.test('a subscription resumes after a dropped connection, nothing skipped or doubled', async (t) => {

@@ -56,7 +56,9 @@ import type {
  *   `${category}-`, start after the given position, and after a dropped connection
  *   resubscribe from the last delivered event, so nothing is skipped or doubled. (The
  *   server's filter checkpoints are not used to move that point: a checkpoint can arrive
- *   while events before it still wait in the client's buffer.)
+ *   while events before it still wait in the client's buffer.) A subscription stops
+ *   reading once `subscriptionBuffer` events wait for its consumer; HTTP/2 flow control
+ *   then holds the server back until the consumer catches up.
  */
 export interface EventStoreDbStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false` */
@@ -66,6 +68,12 @@ export interface EventStoreDbStoreOptions {
   idMemory?: number;
   /** Delay before resubscribing after a dropped connection. Defaults to 250 ms. */
   resubscribeDelayMs?: number;
+  /**
+   * Most events queued per subscription before reading from the server pauses; reading
+   * resumes once the consumer has taken the queue down to half. Without a bound, a slow
+   * consumer (the projector) would hold all of `$all` in memory. Defaults to 1000.
+   */
+  subscriptionBuffer?: number;
 }
 
 const NO_POSITION = 2n ** 64n - 1n;
@@ -80,6 +88,10 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
   const codec = options.codec ?? ledgerEventCodec;
   const idMemory = options.idMemory ?? 100_000;
   const resubscribeDelayMs = options.resubscribeDelayMs ?? 250;
+  const subscriptionBuffer = options.subscriptionBuffer ?? 1000;
+  if (!Number.isSafeInteger(subscriptionBuffer) || subscriptionBuffer < 1) {
+    throw new RangeError(`invalid subscription buffer ${String(subscriptionBuffer)}`);
+  }
   const client = EventStoreDBClient.connectionString(options.connectionString);
 
   /** id → stream, in insertion order so the oldest are forgotten first. */
@@ -235,7 +247,9 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
       ensureOpen();
-      const subscription = subscribeToAll(after, category, resubscribeDelayMs, (ended) => subscriptions.delete(ended));
+      const subscription = subscribeToAll(after, category, resubscribeDelayMs, subscriptionBuffer, (ended) =>
+        subscriptions.delete(ended),
+      );
       subscriptions.add(subscription);
       return subscription;
     },
@@ -279,9 +293,13 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     after: bigint,
     category: string | undefined,
     delayMs: number,
+    bufferSize: number,
     onEnd: (subscription: Subscription) => void,
   ): Subscription {
     const queue: Array<SubscriptionMessage | { kind: 'error'; error: unknown }> = [];
+    // Reading resumes at half the bound, not just below it, so that it does not stop and
+    // start again for every event the consumer takes.
+    const resumeAt = Math.floor(bufferSize / 2);
     let wake: (() => void) | null = null;
     let ended = false;
     let caughtUpSent = false;
@@ -330,9 +348,13 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
           }
         }
         maybeCaughtUp();
+        // Events not yet emitted stay in the stream's buffers, which then stop the pipe from
+        // reading the call: the server is held back by flow control, not by our memory. (A
+        // resubscription while the consumer is still behind pauses at its first event.)
+        if (queue.length >= bufferSize) stream.pause();
       });
       // `caughtUp` is emitted while the events before it may still sit in the stream's
-      // buffer: it takes its place after them.
+      // buffer (where they stay while it is paused): it takes its place after them.
       stream.on('caughtUp', () => {
         caughtUpAfter = delivered + stream.readableLength;
         maybeCaughtUp();
@@ -369,6 +391,7 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
             for (;;) {
               if (ended) return { done: true, value: undefined };
               const message = queue.shift();
+              if (queue.length <= resumeAt && current?.isPaused()) current.resume();
               if (message) {
                 if (message.kind === 'error') {
                   await subscription.close();
