@@ -4,7 +4,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, SessionNotFoundError } from '../decide/index.js';
 import { InvalidEventError } from '../events/index.js';
 import { InvalidCursorError } from '../projector/read-model.js';
-import { EventIdConflictError, InvalidStoreRequestError, WrongExpectedRevisionError } from '../store/errors.js';
+import { EventIdConflictError, InvalidStoreRequestError, StoreUnavailableError, WrongExpectedRevisionError } from '../store/errors.js';
 import { ProblemError, problemBody, type ProblemKind } from './problems.js';
 
 /** What the ledger's own errors mean on the wire. */
@@ -18,6 +18,10 @@ function problemOf(error: unknown): ProblemError | null {
   }
   if (error instanceof EventIdConflictError) {
     return new ProblemError('conflict', error.message, { eventId: error.eventId, reason: error.reason });
+  }
+  if (error instanceof StoreUnavailableError) {
+    // Retrying is safe: an append that did reach the store is found by its event ids.
+    return new ProblemError('unavailable', `${error.message}; retry with the same eventId`, {}, { 'retry-after': '1' });
   }
   if (error instanceof SessionNotFoundError) return new ProblemError('not-found', error.message);
   if (error instanceof DomainError) return new ProblemError('conflict', error.message, { code: error.code });
@@ -66,6 +70,8 @@ export const problemDetails = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = problemOf(error) ?? frameworkProblemOf(error);
+      // What the operator needs to see: why the store could not be reached.
+      if (error instanceof StoreUnavailableError) request.log.warn({ err: error.cause }, 'the event store is not reachable');
       if (problem) return sendProblem(reply, request, problem);
       request.log.error({ err: error }, 'unhandled error');
       return sendProblem(reply, request, new ProblemError('internal', 'the ledger failed to handle this request'));

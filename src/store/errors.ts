@@ -43,3 +43,15 @@ export class StoreClosedError extends Error {
     super('the event store is closed');
   }
 }
+
+/**
+ * The store could not be reached, even after trying again: a server down, a cluster without
+ * a leader. An append that fails so may or may not have been recorded; retrying it with the
+ * same event ids is safe, the port's idempotency finds it if it was.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(options?: { cause?: unknown }) {
+    super('the event store is not reachable', options);
+  }
+}

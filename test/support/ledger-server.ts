@@ -2,29 +2,44 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Principal } from '../../src/http/claims.js';
 import { buildApp } from '../../src/http/app.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
 import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
 import { createProjector, openReadModel } from '../../src/projector/index.js';
+import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
+import type { EventStore } from '../../src/store/port.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
 
+/** The embedded store in `dbPath`, or EventStoreDB with the read model alone in `dbPath`. */
+function openStore(dbPath: string, eventStoreDb: EventStoreDbStoreOptions | undefined): { store: EventStore; db: Database.Database } {
+  if (!eventStoreDb) {
+    const store = openSqliteEventStore({ path: dbPath });
+    return { store, db: store.database };
+  }
+  return { store: openEventStoreDbStore(eventStoreDb), db: new Database(dbPath) };
+}
+
 /**
  * A real ledger for a test: a SQLite file in a fresh folder, the projector, and the HTTP
- * API listening on 127.0.0.1 at a free port. Log lines are kept in `logs`.
+ * API listening on 127.0.0.1 at a free port. Log lines are kept in `logs`. With
+ * `eventStoreDb`, the events go there and the file holds the read model only.
  */
-export async function startLedger(options: { readWaitMs?: number; bodyLimit?: number; watchLimits?: WatchLimits } = {}) {
+export async function startLedger(
+  options: { readWaitMs?: number; bodyLimit?: number; watchLimits?: WatchLimits; eventStoreDb?: EventStoreDbStoreOptions } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
   const dbPath = join(dir, 'ledger.db');
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
-  const store = openSqliteEventStore({ path: dbPath });
-  const readModel = openReadModel(store.database);
-  const projector = createProjector({ store, db: store.database, logger });
+  const { store, db } = openStore(dbPath, options.eventStoreDb);
+  const readModel = openReadModel(db);
+  const projector = createProjector({ store, db, logger });
   projector.start();
   const clock = () => new Date();
   const app = await buildApp({
@@ -76,6 +91,7 @@ export async function startLedger(options: { readWaitMs?: number; bodyLimit?: nu
       await app.close();
       await projector.stop();
       await store.close();
+      if (db.open) db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

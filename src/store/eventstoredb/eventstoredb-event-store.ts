@@ -18,6 +18,7 @@ import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type Reco
 import { assertMaxCount, assertStreamName, DEFAULT_READ_ALL_PAGE, expectedRevisionMismatch, prepareAppend } from '../requests.js';
 import { EventIdConflictError, InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
 import { earlierResultOf } from '../idempotency.js';
+import { reconnecting, type ReconnectPolicy } from './reconnecting.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -74,6 +75,11 @@ export interface EventStoreDbStoreOptions {
    * consumer (the projector) would hold all of `$all` in memory. Defaults to 1000.
    */
   subscriptionBuffer?: number;
+  /**
+   * How reads and appends cut off by a lost connection are made again before the store is
+   * reported unavailable (`StoreUnavailableError`). Defaults to 3 calls, 100 ms apart then 200.
+   */
+  reconnect?: ReconnectPolicy;
 }
 
 const NO_POSITION = 2n ** 64n - 1n;
@@ -89,6 +95,10 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
   const idMemory = options.idMemory ?? 100_000;
   const resubscribeDelayMs = options.resubscribeDelayMs ?? 250;
   const subscriptionBuffer = options.subscriptionBuffer ?? 1000;
+  const reconnect = options.reconnect ?? { attempts: 3, delayMs: 100 };
+  if (!Number.isSafeInteger(reconnect.attempts) || reconnect.attempts < 1 || !(reconnect.delayMs >= 0)) {
+    throw new RangeError(`invalid reconnect policy ${JSON.stringify(reconnect)}`);
+  }
   if (!Number.isSafeInteger(subscriptionBuffer) || subscriptionBuffer < 1) {
     throw new RangeError(`invalid subscription buffer ${String(subscriptionBuffer)}`);
   }
@@ -222,7 +232,7 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
         }
       }
       for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-        const outcome = await writeOnce(streamName, prepared);
+        const outcome = await reconnecting(() => writeOnce(streamName, prepared), reconnect);
         if (outcome !== 'moved') return outcome;
       }
       throw new Error(`append to ${streamName}: the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
@@ -236,13 +246,13 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       if (direction !== 'forwards' && direction !== 'backwards') {
         throw new InvalidStoreRequestError(`invalid direction ${String(direction)}`);
       }
-      return readWholeStream(streamName, { ...readOptions, direction });
+      return reconnecting(() => readWholeStream(streamName, { ...readOptions, direction }), reconnect);
     },
 
     async readAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
       assertMaxCount(maxCount);
-      return scanAll(after, category, maxCount);
+      return reconnecting(() => scanAll(after, category, maxCount), reconnect);
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
@@ -256,29 +266,7 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
 
     async lastPosition({ category }: { category?: string } = {}) {
       ensureOpen();
-      let before: bigint | undefined;
-      for (;;) {
-        let seen = 0;
-        let found: bigint | undefined;
-        const read = client.readAll({
-          direction: BACKWARDS,
-          fromPosition: before === undefined ? END : { commit: before, prepare: before },
-          maxCount: SCAN_BATCH,
-        });
-        // Read to the end of the page even once found: leaving the loop early leaves the
-        // gRPC call unread in the client, which keeps it, and whose dispose() waits on it for ever.
-        for await (const resolved of read) {
-          seen++;
-          const event = resolved.event;
-          if (!event || found !== undefined) continue;
-          if (before !== undefined && event.position.commit >= before) continue;
-          before = event.position.commit;
-          if (isSystem(event.streamId, event.type)) continue;
-          if (category === undefined || categoryOf(event.streamId) === category) found = event.position.commit;
-        }
-        if (found !== undefined) return found;
-        if (BigInt(seen) < SCAN_BATCH) return 0n;
-      }
+      return reconnecting(() => lastPositionOf(category), reconnect);
     },
 
     async close() {
@@ -288,6 +276,33 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       await client.dispose();
     },
   };
+
+  /** The position of the newest event of `category` (of any, when undefined); 0 when none. */
+  async function lastPositionOf(category: string | undefined): Promise<bigint> {
+    let before: bigint | undefined;
+    for (;;) {
+      let seen = 0;
+      let found: bigint | undefined;
+      const read = client.readAll({
+        direction: BACKWARDS,
+        fromPosition: before === undefined ? END : { commit: before, prepare: before },
+        maxCount: SCAN_BATCH,
+      });
+      // Read to the end of the page even once found: leaving the loop early leaves the
+      // gRPC call unread in the client, which keeps it, and whose dispose() waits on it for ever.
+      for await (const resolved of read) {
+        seen++;
+        const event = resolved.event;
+        if (!event || found !== undefined) continue;
+        if (before !== undefined && event.position.commit >= before) continue;
+        before = event.position.commit;
+        if (isSystem(event.streamId, event.type)) continue;
+        if (category === undefined || categoryOf(event.streamId) === category) found = event.position.commit;
+      }
+      if (found !== undefined) return found;
+      if (BigInt(seen) < SCAN_BATCH) return 0n;
+    }
+  }
 
   function subscribeToAll(
     after: bigint,
