@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { EXPIRED_FAILURE, initialState } from '../../projections/index.js';
 import { createCommandHandler, type CommandHandler } from '../../src/commands/handle-command.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { sessionStreamName, type Actor, type RecordedEvent } from '../../src/events/index.js';
+import { sessionStreamName } from '../../src/events/index.js';
 import { anomaliesToJson, foldStateToJson } from '../../src/projector/fold-state-json.js';
 import { projectEvents, rowOfSession } from '../../src/projector/project-events.js';
 import { createProjector } from '../../src/projector/projector.js';
@@ -28,15 +28,12 @@ import {
 } from '../../src/sweeper/deadline-sweeper.js';
 import { newCredentialsStored, newSessionStarted } from '../support/events.js';
 import { checkpointOf, compareWithFold, sessionEvents } from '../support/read-model-check.js';
+import { at, expiriesOf, signal, startSession, storeCredentials, T0, within } from '../support/sweeper-steps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-sweeper-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const freshPath = () => join(dir, `${randomUUID()}.db`);
 
-const controller: Actor = { role: 'controller', sub: 'vm-manager' };
-const T0 = Date.parse('2030-01-01T12:00:00.000Z');
-/** The time `minutes` after T0, as the writers write it. */
-const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 /** A clock the test moves by hand: nothing here waits for wall time to pass. */
 function fakeClock() {
@@ -110,40 +107,6 @@ function sweeperOf(t: Test, instance: Instance, clock: () => Date, options: Part
   return sweeper;
 }
 
-const startSession = (handle: CommandHandler, sessionId: string, expiresAt: string) =>
-  handle(
-    { type: 'StartSession', sessionId, userId: 'user-1', provider: 'gemini', browserVmId: `vm-${sessionId}`, expiresAt },
-    { eventId: randomUUID(), actor: controller },
-  );
-
-const storeCredentials = (handle: CommandHandler, sessionId: string) =>
-  handle(
-    { type: 'RecordFact', fact: { type: 'CredentialsStored', data: { sessionId, provider: 'gemini', credentialRef: 'cred-1' } } },
-    { eventId: randomUUID(), actor: { role: 'agent', sub: `agent:${sessionId}` } },
-  );
-
-const expiriesOf = async (store: EventStore, sessionId: string): Promise<RecordedEvent[]> =>
-  (await store.readStream(sessionStreamName(sessionId))).filter((event) => event.type === 'SessionExpired');
-
-/** A promise and the function that settles it, for steps the test orders by hand. */
-function signal<T = void>() {
-  let settle!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => (settle = resolve));
-  return { promise, settle };
-}
-
-/** Resolves with the promise's value, or rejects once `timeoutMs` passes: waits are bounded. */
-async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting until ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 t.test('a pending session past its deadline fails as expired; the others are left as they are', async (t) => {
   const { clock, moveTo } = fakeClock();

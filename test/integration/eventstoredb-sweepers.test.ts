@@ -8,7 +8,7 @@ import { EXPIRED_FAILURE } from '../../projections/index.js';
 import { openConfiguredStore } from '../../src/cli/open-store.js';
 import { createCommandHandler, type CommandHandler } from '../../src/commands/handle-command.js';
 import { loadConfig } from '../../src/config.js';
-import { sessionStreamName, type Actor, type RecordedEvent } from '../../src/events/index.js';
+import { sessionStreamName } from '../../src/events/index.js';
 import { createProjector, openReadModel } from '../../src/projector/index.js';
 import type { SqliteReadModel } from '../../src/projector/sqlite-read-model.js';
 import { WrongExpectedRevisionError } from '../../src/store/errors.js';
@@ -16,14 +16,11 @@ import type { AppendResult, EventStore } from '../../src/store/port.js';
 import { createDeadlineSweeper, expiryEventId, SWEEPER_ACTOR } from '../../src/sweeper/deadline-sweeper.js';
 import { startEsdbEmulator, type EsdbEmulator } from '../emulator/esdb-emulator.js';
 import { compareWithFold, sessionEvents } from '../support/read-model-check.js';
+import { at, expiriesOf, signal, startSession, storeCredentials, T0, within } from '../support/sweeper-steps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-esdb-sweepers-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const controller: Actor = { role: 'controller', sub: 'vm-manager' };
-const T0 = Date.parse('2030-01-01T12:00:00.000Z');
-/** The time `minutes` after T0, as the writers write it. */
-const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 /**
  * The time the test moves by hand, and each instance's clock on it. Instances' clocks never
@@ -102,43 +99,9 @@ const sweeperOf = (instance: Instance, store = instance.store) =>
     intervalMs: 60_000,
   });
 
-const startSession = (handle: CommandHandler, sessionId: string, expiresAt: string) =>
-  handle(
-    { type: 'StartSession', sessionId, userId: 'user-1', provider: 'gemini', browserVmId: `vm-${sessionId}`, expiresAt },
-    { eventId: randomUUID(), actor: controller },
-  );
-
-const storeCredentials = (handle: CommandHandler, sessionId: string) =>
-  handle(
-    { type: 'RecordFact', fact: { type: 'CredentialsStored', data: { sessionId, provider: 'gemini', credentialRef: 'cred-1' } } },
-    { eventId: randomUUID(), actor: { role: 'agent', sub: `agent:${sessionId}` } },
-  );
-
 const typesOf = async (store: EventStore, sessionId: string) =>
   (await store.readStream(sessionStreamName(sessionId))).map((event) => event.type);
 
-const expiriesOf = async (store: EventStore, sessionId: string): Promise<RecordedEvent[]> =>
-  (await store.readStream(sessionStreamName(sessionId))).filter((event) => event.type === 'SessionExpired');
-
-/** A promise and the function that settles it, for steps the test orders by hand. */
-function signal<T = void>() {
-  let settle!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => (settle = resolve));
-  return { promise, settle };
-}
-
-/** Resolves with the promise's value, or rejects once `timeoutMs` passes: waits are bounded. */
-async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting until ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** What the real store answered one append, or threw. */
 interface AppendOutcome {
