@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { EventStoreDBClient, jsonEvent, START, streamNameFilter } from '@eventstore/db-client';
+import { UndecodableEventError } from '../../src/events/index.js';
 import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import type { SubscriptionMessage } from '../../src/store/port.js';
 import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
@@ -135,6 +136,29 @@ t.test('lastPosition leaves no read open: close() still resolves after it', asyn
   // Another round trip, so the pages above have arrived in full before closing.
   await store.readStream(`authSession-${sessionId}`);
   // A page left part-way stays in the client, whose dispose() waits on it for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    store.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  t.ok(closed, 'closed');
+});
+
+t.test('a read that meets an undecodable event fails, and leaves no read open behind it', async (t) => {
+  const own = await startEsdbEmulator();
+  t.teardown(() => own.stop());
+  const store = openEventStoreDbStore({ connectionString: own.connectionString });
+  const sessionId = randomUUID();
+  await store.append(`authSession-${sessionId}`, [newSessionStarted(sessionId)]);
+  // Written past the ledger's codec, as a foreign writer could: a type the ledger does not know.
+  const raw = EventStoreDBClient.connectionString(own.connectionString);
+  await raw.appendToStream(`authSession-${sessionId}`, [jsonEvent({ type: 'SessionTeleported', data: {} }), jsonEvent({ type: 'SessionTeleported', data: {} })]);
+  await raw.dispose();
+
+  await t.rejects(store.readStream(`authSession-${sessionId}`), UndecodableEventError, 'the stream read says so');
+  await t.rejects(store.readAll({ category: 'authSession' }), UndecodableEventError, 'the read of $all says so');
+  // A read left part-way by the error would keep close() waiting for ever.
   let timer: NodeJS.Timeout | undefined;
   const closed = await Promise.race([
     store.close().then(() => true),

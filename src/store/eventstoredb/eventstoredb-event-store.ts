@@ -138,23 +138,23 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     streamName: string,
     { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {},
   ): Promise<RecordedEvent[]> => {
-    const events: RecordedEvent[] = [];
-    if (maxCount === 0) return events;
+    if (maxCount === 0) return [];
+    const read: ResolvedEvent[] = [];
     try {
-      const read = client.readStream(streamName, {
+      // Read to the end before decoding: an event that fails to decode must not leave the
+      // call unread (see lastPositionOf).
+      for await (const resolved of client.readStream(streamName, {
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
         fromRevision: fromRevision ?? (direction === 'forwards' ? START : END),
         ...(maxCount === undefined ? {} : { maxCount: BigInt(maxCount) }),
-      });
-      for await (const resolved of read) {
-        const event = decode(resolved);
-        if (event) events.push(event);
+      })) {
+        read.push(resolved);
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw error;
     }
-    return events;
+    return read.map(decode).filter((event) => event !== null);
   };
 
   /**
@@ -166,22 +166,23 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     let from = after;
     while (found.length < limit) {
       let seen = 0;
-      const read = client.readAll({
+      const kept: AllStreamResolvedEvent[] = [];
+      // The whole page first, then decoding, as in readWholeStream.
+      for await (const resolved of client.readAll({
         direction: FORWARDS,
         fromPosition: from === 0n ? START : { commit: from, prepare: from },
         maxCount: SCAN_BATCH,
-      });
-      for await (const resolved of read) {
+      })) {
         seen++;
         const position = resolved.event?.position.commit;
         if (position === undefined || position <= from) continue;
         from = position;
-        if (found.length >= limit) continue;
-        const streamName = resolved.event!.streamId;
-        if (category !== undefined && categoryOf(streamName) !== category) continue;
-        const event = decode(resolved);
-        if (event) found.push(event);
+        if (found.length + kept.length >= limit) continue;
+        const { streamId, type } = resolved.event!;
+        if (isSystem(streamId, type) || (category !== undefined && categoryOf(streamId) !== category)) continue;
+        kept.push(resolved);
       }
+      for (const event of kept.map(decode)) if (event) found.push(event);
       if (BigInt(seen) < SCAN_BATCH) break;
     }
     return found;
