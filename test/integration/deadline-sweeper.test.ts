@@ -28,7 +28,8 @@ import {
 } from '../../src/sweeper/deadline-sweeper.js';
 import { newCredentialsStored, newSessionStarted } from '../support/events.js';
 import { checkpointOf, compareWithFold, sessionEvents } from '../support/read-model-check.js';
-import { at, expiriesOf, signal, startSession, storeCredentials, T0, within } from '../support/sweeper-steps.js';
+import { at, expiriesOf, startSession, storeCredentials, T0 } from '../support/sweeper-steps.js';
+import { signal, within } from '../support/waits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-sweeper-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,7 +16,8 @@ import type { AppendResult, EventStore } from '../../src/store/port.js';
 import { createDeadlineSweeper, expiryEventId, SWEEPER_ACTOR } from '../../src/sweeper/deadline-sweeper.js';
 import { startEsdbEmulator, type EsdbEmulator } from '../emulator/esdb-emulator.js';
 import { compareWithFold, sessionEvents } from '../support/read-model-check.js';
-import { at, expiriesOf, signal, startSession, storeCredentials, T0, within } from '../support/sweeper-steps.js';
+import { at, expiriesOf, startSession, storeCredentials, T0 } from '../support/sweeper-steps.js';
+import { signal, within } from '../support/waits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-esdb-sweepers-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 /**
  * Steps the deadline-sweeper tests take on any store: sessions started with a deadline, an
- * agent's credentials, the expiries a stream holds, and waits the test orders by hand.
+ * agent's credentials, the expiries a stream holds.
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandHandler } from '../../src/commands/handle-command.js';
@@ -26,23 +26,3 @@ export const storeCredentials = (handle: CommandHandler, sessionId: string) =>
 
 export const expiriesOf = async (store: EventStore, sessionId: string): Promise<RecordedEvent[]> =>
   (await store.readStream(sessionStreamName(sessionId))).filter((event) => event.type === 'SessionExpired');
-
-/** A promise and the function that settles it, for steps the test orders by hand. */
-export function signal<T = void>() {
-  let settle!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => (settle = resolve));
-  return { promise, settle };
-}
-
-/** Resolves with the promise's value, or rejects once `timeoutMs` passes: waits are bounded. */
-export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting until ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
