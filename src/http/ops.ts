@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SESSION_CATEGORY } from '../events/index.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import { ProblemError } from './problems.js';
 
 /** Liveness, readiness and metrics: for the operator and the load balancer, unauthenticated. */
@@ -15,7 +16,9 @@ export async function opsRoutes(app: FastifyInstance) {
     try {
       head = await store.lastPosition({ category: SESSION_CATEGORY });
     } catch (error) {
-      throw new ProblemError('unavailable', `the event store is not reachable: ${(error as Error).message}`);
+      // An adapter that already says "not reachable" keeps the reason in its cause.
+      const reason = error instanceof StoreUnavailableError ? error.cause : error;
+      throw new ProblemError('unavailable', `the event store is not reachable: ${(reason as Error).message}`);
     }
     const state = {
       store: 'reachable',

@@ -88,6 +88,7 @@ t.test('over HTTP, an unreachable store answers 503 problem+json with Retry-Afte
   t.match(append.body, { type: 'https://session-ledger.dev/problems/unavailable', status: 503, detail: /not reachable; retry with the same eventId/ });
   const ready = await ledger.call('GET', '/readyz');
   t.equal(ready.status, 503, 'not ready either');
+  t.match(ready.body.detail, /^the event store is not reachable: \d+ UNAVAILABLE/, 'with the reason the client gave');
   const warning = ledger.logs.map((line) => JSON.parse(line)).find((line) => line.msg === 'the event store is not reachable');
   t.ok(warning, 'the operator sees why');
   t.equal(warning.level, 40, 'as a warning');
