@@ -3,26 +3,11 @@
  * model, which maps them onto the legacy `auth_sessions` columns.
  */
 
-/** The legacy status values; no others exist. */
-export type SessionStatus = 'pending' | 'completed' | 'failed' | 'cancelled';
+import type { AnomalyKind, SessionStatus } from '../src/contract/index.js';
 
-/** Every status but `pending`: the session has an outcome and a user can no longer cancel it. */
-export type TerminalStatus = Exclude<SessionStatus, 'pending'>;
-
-/**
- * Odd things a stream can contain. They are recorded for auditors instead of thrown, so
- * that the fold stays total: a log is forever, and a replay must never get stuck on it.
- */
-export const ANOMALY_KINDS = [
-  'completedAfterFailure',
-  'completedAfterCancel',
-  'duplicateCredentials',
-  'failureIgnored',
-  'eventBeforeStart',
-  'duplicateStart',
-  'sessionIdMismatch',
-] as const;
-export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+// The status values and the anomaly kinds are the wire contract's: the fold produces them,
+// the read model stores them, the API answers them.
+export { ANOMALY_KINDS, isTerminal, type AnomalyKind, type SessionStatus, type TerminalStatus } from '../src/contract/index.js';
 
 export interface Anomaly {
   readonly kind: AnomalyKind;
@@ -108,10 +93,6 @@ export const EXPIRED_FAILURE = Object.freeze({
   reason: 'expired',
   errorMessage: 'Session expired before OAuth completion',
 } as const);
-
-export function isTerminal(status: SessionStatus): status is TerminalStatus {
-  return status !== 'pending';
-}
 
 /**
  * The legacy `error_message` column: the failure's message only while the session is failed.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Provider } from './events/index.js';
+import { Provider } from './contract/index.js';
+import { LedgerError } from './ledger-error.js';
 
 /** The ledger's settings, all from the environment, checked once at start. */
 const Environment = z.object({
@@ -37,8 +38,9 @@ const Checked = Environment.refine((env) => env.LEDGER_STORE !== 'eventstoredb' 
 
 export type LedgerConfig = z.infer<typeof Environment>;
 
-export class ConfigError extends Error {
+export class ConfigError extends LedgerError {
   override readonly name = 'ConfigError';
+  readonly code = 'invalid-config';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {

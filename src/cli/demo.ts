@@ -44,7 +44,7 @@ function follow(client: LedgerClient, sessionId: string, out: Out, lastEventId?:
   const seen: WatchUpdate[] = [];
   let wake = () => {};
   let finished = false;
-  let failure: unknown;
+  let failure: Error | undefined;
   const running = (async () => {
     try {
       for await (const update of client.watch(sessionId, { lastEventId, signal: stop.signal })) {
@@ -55,7 +55,7 @@ function follow(client: LedgerClient, sessionId: string, out: Out, lastEventId?:
       const last = seen.at(-1);
       out(line('sse', last ? `the ledger ended the stream at ${last.session.status}` : 'the ledger ended the stream: nothing new'));
     } catch (error) {
-      failure = error;
+      failure = error instanceof Error ? error : new Error('the watch failed', { cause: error });
     } finally {
       finished = true;
       wake();

@@ -1,6 +1,7 @@
-import { sessionStreamName, SessionId } from '../events/index.js';
+import { SessionId } from '../contract/index.js';
+import { sessionStreamName } from '../events/index.js';
 import type { CliCommand } from './command.js';
-import { openConfiguredStore } from './open-store.js';
+import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { sessionTimeline } from './session-timeline.js';
 
 /** An auditor's view of one session: every fact, and the status the fold gives after each. */
@@ -8,14 +9,14 @@ export const history: CliCommand = {
   name: 'history',
   summary: "print a session's events and the status after each",
   usage: 'ledger history <sessionId>',
-  async run(args, { config, out, err }) {
+  async run(args, { config, out, err, clock }) {
     const sessionId = SessionId.safeParse(args[0]);
     if (!sessionId.success) {
       err(`usage: ${this.usage}`);
       return 2;
     }
-    const opened = openConfiguredStore(config);
-    const { store } = opened;
+    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const { store } = ledger;
     try {
       const events = await store.readStream(sessionStreamName(sessionId.data));
       if (events.length === 0) {
@@ -26,7 +27,7 @@ export const history: CliCommand = {
       for (const line of sessionTimeline(events).lines) out(line);
       return 0;
     } finally {
-      await opened.close();
+      await ledger.close();
     }
   },
 };

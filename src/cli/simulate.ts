@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createCommandHandler, type CommandHandler } from '../commands/handle-command.js';
+import type { CommandHandler } from '../application/command-handler.js';
+import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
+import { DEFAULT_SESSION_TTL_MS } from '../contract/index.js';
 import { DomainError, type SessionCommand } from '../decide/index.js';
 import { sessionStreamName, type Actor } from '../events/index.js';
 import type { CliCommand } from './command.js';
-import { openConfiguredStore } from './open-store.js';
 import { sessionTimeline } from './session-timeline.js';
 
 const controller: Actor = { role: 'controller', sub: 'vm-manager' };
@@ -19,9 +20,8 @@ export const simulate: CliCommand = {
   summary: 'record the OAuth flows (success, VM destroyed first, late credentials, cancel) for each provider and print them',
   usage: 'ledger simulate',
   async run(_args, { config, out, clock }) {
-    const opened = openConfiguredStore(config);
-    const { store } = opened;
-    const handle = createCommandHandler({ store, clock });
+    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const { store, commands: handle } = ledger;
     try {
       out(`recording into ${config.LEDGER_STORE === 'sqlite' ? config.LEDGER_DB : 'EventStoreDB'}`);
       for (const provider of config.LEDGER_PROVIDERS) {
@@ -35,7 +35,7 @@ export const simulate: CliCommand = {
       }
       return 0;
     } finally {
-      await opened.close();
+      await ledger.close();
     }
   },
 };
@@ -51,23 +51,25 @@ const start = (handle: CommandHandler, sessionId: string, provider: string, cloc
   handle(
     {
       type: 'StartSession',
-      sessionId,
-      userId: 'user-simulated',
-      provider,
-      browserVmId: `vm-${sessionId}`,
-      expiresAt: new Date(clock().getTime() + 15 * 60_000).toISOString(),
+      data: {
+        sessionId,
+        userId: 'user-simulated',
+        provider,
+        browserVmId: `vm-${sessionId}`,
+        expiresAt: new Date(clock().getTime() + DEFAULT_SESSION_TTL_MS).toISOString(),
+      },
     },
     { eventId: randomUUID(), actor: controller },
   );
 
 const credentialsStored = (sessionId: string, provider: string): SessionCommand => ({
   type: 'RecordFact',
-  fact: { type: 'CredentialsStored', data: { sessionId, provider, credentialRef: `cred-${sessionId}` } },
+  data: { fact: { type: 'CredentialsStored', data: { sessionId, provider, credentialRef: `cred-${sessionId}` } } },
 });
 
 const vmDestroyed = (sessionId: string): SessionCommand => ({
   type: 'RecordFact',
-  fact: { type: 'VmDestroyed', data: { sessionId, vmId: `vm-${sessionId}`, reason: 'VM clean-up' } },
+  data: { fact: { type: 'VmDestroyed', data: { sessionId, vmId: `vm-${sessionId}`, reason: 'VM clean-up' } } },
 });
 
 const flows: Flow[] = [
@@ -94,7 +96,7 @@ const flows: Flow[] = [
     title: 'the user cancels, then tries to cancel again',
     async play(handle, sessionId, provider, clock, out) {
       await start(handle, sessionId, provider, clock);
-      const cancel: SessionCommand = { type: 'CancelSession', sessionId, cancelledBy: user.sub };
+      const cancel: SessionCommand = { type: 'CancelSession', data: { sessionId, cancelledBy: user.sub } };
       await handle(cancel, { eventId: randomUUID(), actor: user });
       try {
         await handle(cancel, { eventId: randomUUID(), actor: user });

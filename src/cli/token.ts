@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ExternalRef, SessionId } from '../events/index.js';
-import { TokenClaims, roles } from '../http/claims.js';
+import { ExternalRef, SessionId, TokenRole } from '../contract/index.js';
+import { TokenClaims } from '../http/claims.js';
 import { createTokenSigner } from '../http/tokens.js';
 import type { CliCommand } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
@@ -12,7 +12,7 @@ const Ttl = z
   .transform((ttl) => Number.parseInt(ttl, 10) * { s: 1, m: 60, h: 3600, d: 86_400 }[/[smhd]$/.exec(ttl)?.[0] ?? 's']!);
 
 const Options = z.object({
-  role: z.enum(roles as [string, ...string[]]),
+  role: TokenRole,
   'session-id': SessionId.optional(),
   'user-id': ExternalRef.optional(),
   sub: z.string().min(1).max(256).optional(),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AppendedJson,
   LegacySessionJson,
@@ -7,7 +6,7 @@ import {
   SessionListJson,
   StartedJson,
   VmDestroyedJson,
-} from '../http/schemas.js';
+} from '../contract/index.js';
 import { resolveOptions, type LedgerClientOptions } from './options.js';
 import { createTransport, type CallOptions } from './transport.js';
 import type {
@@ -84,13 +83,13 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
 
   return {
     async startSession(input, { signal } = {}) {
-      const eventId = input.eventId ?? randomUUID();
+      const eventId = input.eventId ?? crypto.randomUUID();
       const { status, body } = await request({ method: 'POST', path: '/v1/sessions', body: { ...input, eventId }, answer: StartedJson, eventId, signal });
       return { ...body, eventId, alreadyRecorded: status === 200 };
     },
 
     async appendEvent(sessionId, event, { signal } = {}) {
-      const eventId = event.eventId ?? randomUUID();
+      const eventId = event.eventId ?? crypto.randomUUID();
       const { status, body } = await request({
         method: 'POST',
         path: `/v1/sessions/${segment(sessionId)}/events`,

@@ -1,4 +1,4 @@
-import { PROBLEM_TYPE_BASE, type ProblemKind } from '../http/problems.js';
+import { PROBLEM_TYPE_BASE, type ProblemDetails, type ProblemKind } from '../contract/index.js';
 
 /** What every error of the client carries: which call failed. */
 export interface CallSite {
@@ -28,15 +28,6 @@ export abstract class LedgerClientError extends Error {
 
 /** The body members of RFC 9457 itself; everything else in a problem is an extension. */
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance']);
-
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string | undefined;
-  [extension: string]: unknown;
-}
 
 /**
  * The ledger answered with `application/problem+json`: it refused the call and, by contract,

@@ -1,11 +1,10 @@
-// The package's entry point (`import { createLedgerClient } from 'session-ledger'`): the
-// typed client of the ledger's HTTP API, its errors, and the types of what it sends and gets.
+// The entry point of the `session-ledger-client` package (packages/client): the typed client
+// of the ledger's HTTP API, its errors, and the types of what it sends and gets.
 
 export { createLedgerClient, type LedgerClient } from './client.js';
-export { isLedgerProblem, LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerResponseError, type ProblemDetails } from './errors.js';
+export { isLedgerProblem, LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerResponseError } from './errors.js';
 export type { LedgerClientOptions } from './options.js';
 export type { CallOptions } from './transport.js';
 export type * from './types.js';
 export type { WatchOptions } from './watch.js';
-export { isTerminal as isTerminalStatus } from '../../projections/index.js';
-export type { ProblemKind } from '../http/problems.js';
+export { isTerminal as isTerminalStatus, type ProblemDetails, type ProblemKind } from '../contract/index.js';

@@ -5,10 +5,12 @@
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // The reason as the caller gave it, Error or not, as `fetch` rejects with it.
+    const abort = () => reject(signal!.reason as Error);
+    if (signal?.aborted) return abort();
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason);
+      abort();
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ProblemJson } from '../http/schemas.js';
+import { ProblemJson } from '../contract/index.js';
 import { LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerResponseError, type CallSite } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js';
@@ -102,26 +102,24 @@ export function createTransport(options: ResolvedOptions) {
     return { status: response.status, body: parsed.data };
   }
 
-  return {
-    options,
-
-    /** One call: up to `1 + retries` attempts; the answer validated with `spec.answer`. */
-    async request<T>(spec: RequestSpec<z.ZodType<T>>): Promise<Answer<T>> {
-      const url = urlOf(baseUrl, spec.path, spec.query);
-      const site: CallSite = { method: spec.method, url, eventId: spec.eventId };
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-      if (spec.body !== undefined) headers['content-type'] = 'application/json';
-      const init: RequestInit = { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body) };
-      for (let attempts = 1; ; attempts++) {
-        spec.signal?.throwIfAborted();
-        const outcome = await attempt(spec, url, init, site);
-        if (!('error' in outcome)) return outcome;
-        if (attempts > retries) {
-          const { error } = outcome;
-          throw error instanceof LedgerClientError ? error : new LedgerNetworkError(site, attempts, error.timedOut, error.network);
-        }
-        await sleep(outcome.waitMs ?? backoffMs(retryDelayMs, attempts), spec.signal);
+  /** One call: up to `1 + retries` attempts; the answer validated with `spec.answer`. */
+  async function request<T>(spec: RequestSpec<z.ZodType<T>>): Promise<Answer<T>> {
+    const url = urlOf(baseUrl, spec.path, spec.query);
+    const site: CallSite = { method: spec.method, url, eventId: spec.eventId };
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    const init: RequestInit = { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body) };
+    for (let attempts = 1; ; attempts++) {
+      spec.signal?.throwIfAborted();
+      const outcome = await attempt(spec, url, init, site);
+      if (!('error' in outcome)) return outcome;
+      if (attempts > retries) {
+        const { error } = outcome;
+        throw error instanceof LedgerClientError ? error : new LedgerNetworkError(site, attempts, error.timedOut, error.network);
       }
-    },
-  };
+      await sleep(outcome.waitMs ?? backoffMs(retryDelayMs, attempts), spec.signal);
+    }
+  }
+
+  return { options, request };
 }

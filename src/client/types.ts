@@ -9,18 +9,17 @@ import type {
   SessionJson,
   SessionListJson,
   SessionQuery,
-  SessionStatusSchema,
   StartedJson,
   StartSessionBody,
   VmDestroyedBody,
   VmDestroyedJson,
-} from '../http/schemas.js';
+} from '../contract/index.js';
 
 // The client's types are the server's zod schemas seen from the other side: what a route
 // accepts (`z.input`, before defaults) is what a call takes, what it answers (`z.output`)
 // is what a call returns. A change to a schema changes both ends at once.
 
-export type SessionStatus = z.output<typeof SessionStatusSchema>;
+export type { SessionStatus } from '../contract/index.js';
 export type Session = z.output<typeof SessionJson>;
 export type Anomaly = Session['anomalies'][number];
 

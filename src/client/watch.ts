@@ -1,6 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { isTerminal } from '../../projections/index.js';
-import { Decimal, SessionJson } from '../http/schemas.js';
+import { Decimal, isTerminal, SessionJson } from '../contract/index.js';
 import { LedgerClientError, LedgerNetworkError, LedgerResponseError, type CallSite } from './errors.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
@@ -93,7 +92,7 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       const messages: EventSourceMessage[] = [];
       const parser = createParser({ onEvent: (message) => void messages.push(message), onRetry: (ms) => (serverRetryMs = ms) });
       const decoder = new TextDecoder();
-      const reader = response.body!.getReader();
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       if (idleTimeoutMs > 0) idle = setTimeout(() => lose(new ConnectionLost(`nothing received for ${idleTimeoutMs} ms`, true)), idleTimeoutMs);
       for (;;) {
         const { done, value } = await reader.read();

@@ -1,18 +1,47 @@
 import type { EventData, EventOfType } from '../events/index.js';
 
-/** The controller opens a session; its fields are exactly those of `SessionStarted`. */
-export type StartSession = { type: 'StartSession' } & EventData<'SessionStarted'>;
+// What a caller asks of a session, each as `{ type, data }`. `decide` answers with the facts
+// to record, or refuses.
 
-/** The facts a writer reports (the agent, the VM manager, the deadline sweeper). */
-export type RecordableFact = EventOfType<'CredentialsStored' | 'VmDestroyed' | 'SessionFailed' | 'SessionExpired'>;
+/** The controller opens a session; its data is exactly that of `SessionStarted`. */
+export interface StartSession {
+  type: 'StartSession';
+  data: EventData<'SessionStarted'>;
+}
 
-/** A writer reports a fact: it happened, so it is always recorded. */
+/** The facts a writer reports (the agent, the VM manager). */
+export type RecordableFact = EventOfType<'CredentialsStored' | 'VmDestroyed' | 'SessionFailed'>;
+
+/** A writer reports a fact: it happened, so it is recorded whatever the status. */
 export interface RecordFact {
   type: 'RecordFact';
-  fact: RecordableFact;
+  data: { fact: RecordableFact };
+}
+
+/**
+ * The legacy `complete` call: credentials were stored for the session. The legacy caller
+ * does not name the provider; the session's own is recorded.
+ */
+export interface CompleteLegacySession {
+  type: 'CompleteLegacySession';
+  data: { sessionId: string; credentialRef: string };
 }
 
 /** The user gives up on a login; unlike a fact, this intent can be refused. */
-export type CancelSession = { type: 'CancelSession' } & EventData<'SessionCancelled'>;
+export interface CancelSession {
+  type: 'CancelSession';
+  data: EventData<'SessionCancelled'>;
+}
 
-export type SessionCommand = StartSession | RecordFact | CancelSession;
+/** The deadline sweeper found the session past its deadline: it expires only if still pending. */
+export interface ExpireSession {
+  type: 'ExpireSession';
+  data: EventData<'SessionExpired'>;
+}
+
+export type SessionCommand = StartSession | RecordFact | CompleteLegacySession | CancelSession | ExpireSession;
+
+/** The session a command is about. */
+export function sessionOfCommand(command: SessionCommand): string {
+  return command.type === 'RecordFact' ? command.data.fact.data.sessionId : command.data.sessionId;
+}

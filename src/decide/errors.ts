@@ -1,11 +1,9 @@
-import type { TerminalStatus } from '../../projections/index.js';
+import type { TerminalStatus } from '../contract/index.js';
+import { LedgerError, type LedgerErrorCode } from '../ledger-error.js';
 
-/**
- * A command refused by the rules of a session. Nothing was appended. Each subclass has a
- * stable `code` for the HTTP layer's problem `type`.
- */
-export abstract class DomainError extends Error {
-  abstract readonly code: string;
+/** A command refused by the rules of a session. Nothing was appended. */
+export abstract class DomainError extends LedgerError {
+  abstract override readonly code: Extract<LedgerErrorCode, `session-${string}`>;
   constructor(
     readonly sessionId: string,
     message: string,
@@ -39,11 +37,11 @@ export class SessionAlreadyTerminalError extends DomainError {
   }
 }
 
-/** Cancelling a session whose stream has no events (404). */
+/** Anything but a start, for a session whose stream has no events (404); a read of one, too. */
 export class SessionNotFoundError extends DomainError {
   override readonly name = 'SessionNotFoundError';
   readonly code = 'session-not-found';
-  constructor(sessionId: string) {
-    super(sessionId, `session ${sessionId} does not exist`);
+  constructor(sessionId: string, message = `session ${sessionId} does not exist`) {
+    super(sessionId, message);
   }
 }

@@ -7,7 +7,7 @@ import {
   issuesOf,
   type ValidationIssue,
 } from './errors.js';
-import { EventId } from './identifiers.js';
+import { EventId } from '../contract/index.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
 import { eventDataSchemas, isEventType, type EventType, type LedgerEvent } from './schemas.js';
 import { currentSchemaVersion, ledgerUpcasters, upcast, type UpcasterRegistry } from './upcasters.js';

@@ -1,9 +1,8 @@
 import type { z } from 'zod';
+import type { ValidationIssue } from '../contract/index.js';
+import { LedgerError } from '../ledger-error.js';
 
-export interface ValidationIssue {
-  path: string;
-  message: string;
-}
+export type { ValidationIssue };
 
 export function issuesOf(error: z.ZodError, prefix = ''): ValidationIssue[] {
   return error.issues.map((issue) => ({
@@ -13,8 +12,9 @@ export function issuesOf(error: z.ZodError, prefix = ''): ValidationIssue[] {
 }
 
 /** An event that fails its schema. Nothing was written. */
-export class InvalidEventError extends Error {
+export class InvalidEventError extends LedgerError {
   override readonly name: string = 'InvalidEventError';
+  readonly code = 'invalid-event';
   constructor(
     readonly issues: readonly ValidationIssue[],
     message = `invalid event: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`,
@@ -35,8 +35,9 @@ export class UnknownEventTypeError extends InvalidEventError {
  * A stored event this code cannot read: written by a newer ledger, or not matching any
  * known schema even after upcasting. Reads stop rather than guess.
  */
-export class UndecodableEventError extends Error {
+export class UndecodableEventError extends LedgerError {
   override readonly name = 'UndecodableEventError';
+  readonly code = 'undecodable-event';
   constructor(
     readonly streamName: string,
     readonly revision: bigint,

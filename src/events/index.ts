@@ -1,7 +1,6 @@
 export * from './codec.js';
 export * from './envelope.js';
 export * from './errors.js';
-export * from './identifiers.js';
 export * from './metadata.js';
 export * from './schemas.js';
 export * from './stream.js';

@@ -1,17 +1,11 @@
 import { z } from 'zod';
-import { Timestamp } from './identifiers.js';
-
-/** The roles of DESIGN.md's tokens, plus the ledger itself (the deadline sweeper). */
-export const ActorRole = z.enum(['controller', 'agent', 'frontend', 'auditor', 'ledger']);
-export type ActorRole = z.infer<typeof ActorRole>;
+import { ActorRole, Timestamp, Trace } from '../contract/index.js';
 
 export const Actor = z.strictObject({
   role: ActorRole,
   sub: z.string().min(1).max(256),
 });
 export type Actor = z.infer<typeof Actor>;
-
-const Trace = z.string().min(1).max(256);
 
 /**
  * What a writer supplies besides the event: who did it, when the server saw it, and the

@@ -12,7 +12,7 @@ export function categoryOf(streamName: string): string {
 }
 
 /** The session id of a session stream, or `null` for a stream of another category. */
-export function sessionIdOf(streamName: string): string | null {
+export function sessionIdOfStream(streamName: string): string | null {
   const prefix = `${SESSION_CATEGORY}-`;
   return streamName.startsWith(prefix) ? streamName.slice(prefix.length) : null;
 }

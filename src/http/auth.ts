@@ -2,12 +2,12 @@ import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { TokenClaims, type Principal } from './claims.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from './problem-error.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** An onRequest hook: verifies the bearer token and sets `request.principal`. */
-    authenticate(request: FastifyRequest): Promise<void>;
+    authenticate: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -31,5 +31,5 @@ export const authentication = fp(
       request.principal = claims.data;
     });
   },
-  { name: 'authentication', dependencies: ['problem-details'] },
+  { name: 'authentication', fastify: '5.x', dependencies: ['problem-details'] },
 );

@@ -1,6 +1,9 @@
-import type { EventType } from '../events/index.js';
+import type { Caller, OwnerCheck } from '../application/caller.js';
+import type { PostedFact } from '../application/record-fact.js';
+import type { EventType } from '../contract/index.js';
+import type { Actor } from '../events/index.js';
 import type { Principal } from './claims.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from './problem-error.js';
 
 /** Everything a token can ask of the ledger, with what the rule needs to know. */
 export type Action =
@@ -15,7 +18,7 @@ export type Action =
   | { kind: 'list'; userId: string | undefined };
 
 /** The facts each writer reports. SessionStarted and SessionExpired have their own writers. */
-const factsOf: Record<Principal['role'], readonly EventType[]> = {
+const factsOf: Record<Principal['role'], readonly PostedFact['type'][]> = {
   agent: ['CredentialsStored', 'SessionFailed'],
   controller: ['CredentialsStored', 'VmDestroyed', 'SessionFailed'],
   frontend: ['SessionCancelled'],
@@ -43,7 +46,7 @@ export function authorize(principal: Principal, action: Action): void {
     case 'record':
       if (action.type === 'SessionStarted') refuse('sessions are started with POST /v1/sessions');
       if (action.type === 'SessionExpired') refuse('SessionExpired is recorded by the ledger itself');
-      if (!factsOf[role].includes(action.type)) refuse(`a ${role} token cannot record ${action.type}`);
+      if (!(factsOf[role] as readonly EventType[]).includes(action.type)) refuse(`a ${role} token cannot record ${action.type}`);
       return;
     case 'useSession':
       if (principal.role === 'agent' && principal.sessionId !== action.sessionId) {
@@ -61,3 +64,21 @@ export function authorize(principal: Principal, action: Action): void {
       return;
   }
 }
+
+/** Refuses a posted fact the token may not record; else gives it back as one a caller may post. */
+export function authorizeFact<Posted extends { type: EventType }>(principal: Principal, posted: Posted): Extract<Posted, { type: PostedFact['type'] }> {
+  authorize(principal, { kind: 'record', type: posted.type });
+  // Every fact a role may record is a PostedFact's: `factsOf` holds no other type.
+  return posted as Extract<Posted, { type: PostedFact['type'] }>;
+}
+
+/** Who the token's facts are recorded as. */
+export const actorOf = ({ role, sub }: Principal): Actor => ({ role, sub });
+
+/** The owner check a use case runs once it has read the session: a frontend touches its user's sessions only. */
+export const ownerCheckOf =
+  (principal: Principal): OwnerCheck =>
+  ({ userId }) =>
+    authorize(principal, { kind: 'ownSession', ownerUserId: userId });
+
+export const callerOf = (principal: Principal): Caller => ({ actor: actorOf(principal), mayUse: ownerCheckOf(principal) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ExternalRef, SessionId } from '../events/index.js';
+import { ExternalRef, SessionId } from '../contract/index.js';
 
 /**
  * The claims of a ledger token (HS256). An agent's token names its one session, a
@@ -14,5 +14,3 @@ export const TokenClaims = z.discriminatedUnion('role', [
 
 /** Who is calling, as the verified token says. */
 export type Principal = z.infer<typeof TokenClaims>;
-export type Role = Principal['role'];
-export const roles: readonly Role[] = ['controller', 'agent', 'frontend', 'auditor'];

@@ -20,5 +20,5 @@ export const apiDocs = fp(
     });
     await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   },
-  { name: 'api-docs' },
+  { name: 'api-docs', fastify: '5.x' },
 );

@@ -1,76 +1,64 @@
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { SessionNotFoundError } from '../decide/index.js';
-import { derivedEventId, sessionStreamName } from '../events/index.js';
+import type { Application } from '../application/application.js';
+import { LegacyCompleteBody, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from '../contract/index.js';
 import { sessionRowOf } from '../projector/session-row.js';
-import { authorize } from './authorization.js';
-import { commonProblems, LegacyCompleteBody, legacySessionJson, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from './schemas.js';
-import { readSession } from './sessions.js';
-
+import { authorize, callerOf, ownerCheckOf } from './authorization.js';
+import { commonProblems } from './route-schemas.js';
+import { toLegacySessionJson } from './session-json.js';
 
 /**
  * The master controller's routes, mapped onto events, so its callers switch to the ledger
  * unchanged: `complete` records CredentialsStored (it never sets a status), and the GET
  * answers the row with the legacy column names. Same tokens, rules and problems as v1.
  */
-export async function legacyRoutes(app: FastifyInstance) {
-  const routes = app.withTypeProvider<ZodTypeProvider>();
-  const { ledger } = app;
+export const legacyRoutes = fp<{ application: Application }>(
+  async (app: FastifyInstance, { application }) => {
+    const routes = app.withTypeProvider<ZodTypeProvider>();
 
-  routes.post(
-    '/api/auth/session/:sessionId/complete',
-    {
-      onRequest: app.authenticate,
-      schema: {
-        summary: 'Legacy: the OAuth flow completed (records CredentialsStored)',
-        security: [{ bearer: [] }],
-        params: LegacySessionParams,
-        body: LegacyCompleteBody,
-        response: { 200: LegacySessionJson, 201: LegacySessionJson, ...commonProblems },
+    routes.post(
+      '/api/auth/session/:sessionId/complete',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          summary: 'Legacy: the OAuth flow completed (records CredentialsStored)',
+          security: [{ bearer: [] }],
+          params: LegacySessionParams,
+          body: LegacyCompleteBody,
+          response: { 200: LegacySessionJson, 201: LegacySessionJson, ...commonProblems },
+        },
       },
-    },
-    async (request, reply) => {
-      const { sessionId } = request.params;
-      const { principal } = request;
-      request.logContext = { sessionId, eventType: 'CredentialsStored' };
-      authorize(principal, { kind: 'record', type: 'CredentialsStored' });
-      authorize(principal, { kind: 'useSession', sessionId });
-      // Legacy callers send no idempotency key: the session's completion has one derived
-      // from the session, so a retried call is recognised and never recorded twice.
-      const eventId = derivedEventId(`legacy-complete/${sessionId}`);
-      const credentialRef = request.body?.credentialRef ?? `legacy:${sessionId}`;
-      const result = await ledger.metrics.timeAppend('CredentialsStored', async () => {
-        // The provider is the session's own: the legacy call does not name it.
-        const events = await ledger.store.readStream(sessionStreamName(sessionId), { maxCount: 1 });
-        const started = events[0]?.type === 'SessionStarted' ? events[0] : null;
-        if (!started) throw new SessionNotFoundError(sessionId);
-        return ledger.commands(
-          { type: 'RecordFact', fact: { type: 'CredentialsStored', data: { sessionId, provider: started.data.provider, credentialRef } } },
-          { eventId, actor: { role: principal.role, sub: principal.sub } },
-          (state) => authorize(principal, { kind: 'ownSession', ownerUserId: state.userId }),
-        );
-      });
-      // The stream holds at least the completion just recorded, so it has a row.
-      return reply.code(result.alreadyRecorded ? 200 : 201).send(legacySessionJson(sessionRowOf(result.state)!));
-    },
-  );
+      async (request, reply) => {
+        const { sessionId } = request.params;
+        const { principal } = request;
+        request.logContext = { sessionId, eventType: 'CredentialsStored' };
+        authorize(principal, { kind: 'record', type: 'CredentialsStored' });
+        authorize(principal, { kind: 'useSession', sessionId });
+        const handled = await application.completeLegacySession(sessionId, request.body ?? {}, callerOf(principal));
+        return reply.code(handled.alreadyRecorded ? 200 : 201).send(toLegacySessionJson(sessionRowOf(sessionId, handled.state)));
+      },
+    );
 
-  routes.get(
-    '/api/auth/session/:sessionId',
-    {
-      onRequest: app.authenticate,
-      schema: {
-        summary: 'Legacy: a session with the auth_sessions column names',
-        security: [{ bearer: [] }],
-        params: LegacySessionParams,
-        querystring: SessionQuery,
-        response: { 200: LegacySessionJson, ...commonProblems, 503: ProblemJson },
+    routes.get(
+      '/api/auth/session/:sessionId',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          summary: 'Legacy: a session with the auth_sessions column names',
+          security: [{ bearer: [] }],
+          params: LegacySessionParams,
+          querystring: SessionQuery,
+          response: { 200: LegacySessionJson, ...commonProblems, 503: ProblemJson },
+        },
       },
-    },
-    async (request) => {
-      const { sessionId } = request.params;
-      request.logContext = { sessionId };
-      return legacySessionJson(await readSession(app, request.principal, sessionId, request.query));
-    },
-  );
-}
+      async (request) => {
+        const { sessionId } = request.params;
+        request.logContext = { sessionId };
+        authorize(request.principal, { kind: 'useSession', sessionId });
+        return toLegacySessionJson(await application.readSession(sessionId, request.query, ownerCheckOf(request.principal)));
+      },
+    );
+  },
+  { name: 'legacy-routes', fastify: '5.x', encapsulate: true, dependencies: ['authentication', 'request-log'] },
+);

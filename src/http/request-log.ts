@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the request log line names, where the route knows it. */
+    logContext: { sessionId?: string | undefined; eventType?: string | undefined };
+  }
+}
+
 /**
  * One log line per request, naming the session and event type where the route knows them.
  * Headers and bodies are never logged: they carry bearer tokens and, by mistake, secrets.
@@ -26,5 +33,5 @@ export const requestLog = fp(
       );
     });
   },
-  { name: 'request-log' },
+  { name: 'request-log', fastify: '5.x' },
 );

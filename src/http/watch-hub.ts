@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from './problem-error.js';
 
 export interface WatchLimits {
   /** Open watches one token (role and subject) may hold. */
@@ -18,6 +18,7 @@ export interface WatchLimits {
 export interface WatchHub {
   /** Aborts when the server closes: every watch ends. */
   readonly shutdown: AbortSignal;
+  /** Ends every watch and stops following the projector. */
   close(): void;
   readonly open: number;
   /** Counts a watch for `token`; throws a 429/503 problem past the bounds. Returns its release. */
@@ -26,7 +27,7 @@ export interface WatchHub {
   follow(sessionId: string, listener: (row: SessionRow) => void): () => void;
 }
 
-export function createWatchHub(projector: Projector, limits: WatchLimits): WatchHub {
+export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: WatchLimits): WatchHub {
   const bySession = new Map<string, Set<(row: SessionRow) => void>>();
   const byToken = new Map<string, number>();
   const shutdown = new AbortController();
@@ -34,13 +35,16 @@ export function createWatchHub(projector: Projector, limits: WatchLimits): Watch
   setMaxListeners(0, shutdown.signal);
   let open = 0;
 
-  projector.onChange((rows) => {
+  const unfollowProjector = projector.onChange((rows) => {
     for (const row of rows) for (const listener of bySession.get(row.sessionId) ?? []) listener(row);
   });
 
   return {
     shutdown: shutdown.signal,
-    close: () => shutdown.abort(),
+    close() {
+      unfollowProjector();
+      shutdown.abort();
+    },
 
     get open() {
       return open;

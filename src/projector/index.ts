@@ -2,6 +2,6 @@ export * from './projector-port.js';
 export * from './read-model.js';
 export * from './session-row.js';
 export { openReadModel, type AppliedBatch, type SqliteReadModel } from './sqlite-read-model.js';
-export { createProjector, CHECKPOINT_NAME, type ProjectorLogger, type ProjectorOptions } from './projector.js';
-export { projectAll, projectEvents, rowOfSession } from './project-events.js';
+export { createProjector, CHECKPOINT_NAME, type ProjectorOptions } from './projector.js';
+export { projectAll, projectEvents } from './project-events.js';
 export { readModelSchema } from './read-model-schema.js';

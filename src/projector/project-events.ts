@@ -1,5 +1,5 @@
 import { evolve, initialState, type SessionState } from '../../projections/index.js';
-import { sessionIdOf, type RecordedEvent } from '../events/index.js';
+import { sessionIdOfStream, type RecordedEvent } from '../events/index.js';
 import { sessionRowOf, type SessionRow } from './session-row.js';
 
 /**
@@ -17,25 +17,11 @@ export function projectEvents(
 ): Map<string, SessionState> {
   const changed = new Map<string, SessionState>();
   for (const event of events) {
-    const sessionId = sessionIdOf(event.streamName);
+    const sessionId = sessionIdOfStream(event.streamName);
     if (sessionId === null) continue;
     changed.set(sessionId, evolve(changed.get(sessionId) ?? stateOf(sessionId), event));
   }
   return changed;
-}
-
-/**
- * The read-model row of a session's state. The id is the stream's: `sessionRowOf` takes it
- * from the first event's data, which names the same session unless a writer put an event
- * naming another session first in this stream. The fold notes a mismatch among a stream's
- * events (`sessionIdMismatch`) but cannot see one against the stream's name, and two streams
- * must never share a row.
- */
-export function rowOfSession(sessionId: string, state: SessionState): SessionRow {
-  const row = sessionRowOf(state);
-  // Every state here has folded at least one event, which is all sessionRowOf asks.
-  if (row === null) throw new TypeError(`session ${sessionId} has no event folded`);
-  return { ...row, sessionId };
 }
 
 /** Rows in the order of the last event each folded, as the projector reports changes. */
@@ -46,5 +32,5 @@ export function byPosition(a: SessionRow, b: SessionRow): number {
 /** Every session's row from a log read from its start: what the read model must hold. */
 export function projectAll(events: Iterable<RecordedEvent>): SessionRow[] {
   const states = projectEvents(events, () => initialState);
-  return [...states].map(([sessionId, state]) => rowOfSession(sessionId, state)).sort(byPosition);
+  return [...states].map(([sessionId, state]) => sessionRowOf(sessionId, state)).sort(byPosition);
 }

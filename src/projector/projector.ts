@@ -3,16 +3,11 @@ import type Database from 'better-sqlite3';
 import { SESSION_CATEGORY, type RecordedEvent } from '../events/index.js';
 import { StoreClosedError } from '../store/errors.js';
 import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
+import { silentLogger, type PartLogger } from '../logger.js';
+import { LONGEST_TIMER_MS } from '../timers.js';
 import type { Projector } from './projector-port.js';
 import type { SessionRow } from './session-row.js';
 import { openReadModel } from './sqlite-read-model.js';
-
-/** The part of a pino logger the projector uses. It logs positions and errors, never event data. */
-export interface ProjectorLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 export interface ProjectorOptions {
   store: EventStore;
@@ -22,17 +17,18 @@ export interface ProjectorOptions {
   batchSize?: number;
   /** How long to wait before resubscribing after the subscription fails. Defaults to 1 s. */
   retryDelayMs?: number;
-  logger?: ProjectorLogger;
+  logger?: PartLogger;
 }
 
 /** The projector's row in `projector_checkpoint`. */
 export const CHECKPOINT_NAME = 'auth_sessions';
 
-const silent: ProjectorLogger = { info() {}, warn() {}, error() {} };
-
 /** Applying a batch failed: the read model cannot go on, unlike after a dropped subscription. */
-class BatchFailed {
-  constructor(readonly error: unknown) {}
+class BatchFailed extends Error {
+  override readonly name = 'BatchFailed';
+  constructor(cause: unknown) {
+    super('a batch could not be applied', { cause });
+  }
 }
 
 const WOULD_WAIT = Symbol('wouldWait');
@@ -44,21 +40,9 @@ const WOULD_WAIT = Symbol('wouldWait');
 function unlessItWouldWait<T>(promise: Promise<T>): Promise<T | typeof WOULD_WAIT> {
   return new Promise((resolve, reject) => {
     const turn = setImmediate(() => resolve(WOULD_WAIT));
-    promise.then(
-      (value) => {
-        clearImmediate(turn);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearImmediate(turn);
-        reject(error);
-      },
-    );
+    promise.then(resolve, reject).finally(() => clearImmediate(turn));
   });
 }
-
-/** Node fires a timer of a longer delay at once; a wait that long is a wait for ever. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -70,7 +54,7 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * are written as soon as the subscription would wait, so a live event is not held back.
  */
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, db, batchSize = 500, retryDelayMs = 1000, logger = silent } = options;
+  const { store, db, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`invalid batch size ${String(batchSize)}`);
   if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new RangeError(`invalid retry delay ${String(retryDelayMs)}`);
   const readModel = openReadModel(db);
@@ -169,7 +153,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           throw new Error('the subscription ended');
         } catch (error) {
           if (error instanceof BatchFailed) {
-            failure = asError(error.error);
+            failure = asError(error.cause);
             logger.error({ err: failure, position: String(position) }, 'projector stopped: a batch could not be applied');
             return;
           }

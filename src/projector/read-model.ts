@@ -1,4 +1,5 @@
-import type { SessionStatus } from '../../projections/index.js';
+import type { SessionStatus } from '../contract/index.js';
+import { LedgerError } from '../ledger-error.js';
 import type { SessionRow } from './session-row.js';
 
 export interface SessionFilter {
@@ -14,8 +15,9 @@ export interface SessionPage {
 }
 
 /** A cursor the read model did not hand out (or that no longer parses). */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends LedgerError {
   override readonly name = 'InvalidCursorError';
+  readonly code = 'invalid-cursor';
 }
 
 /** A pending session whose deadline has passed, as the deadline sweeper needs it. */

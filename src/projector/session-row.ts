@@ -21,11 +21,16 @@ export interface SessionRow {
   anomalies: readonly Anomaly[];
 }
 
-/** The row of a folded stream; `null` for a stream with no events. */
-export function sessionRowOf(state: SessionState): SessionRow | null {
-  if (state.sessionId === null || state.position === null) return null;
+/**
+ * The row of a session's stream, folded. The id is the stream's, the name every reader looks
+ * the session up by, not the one in the first event's data: the fold notes a mismatch among
+ * a stream's events (`sessionIdMismatch`) but cannot see one against the stream's name, and
+ * two streams must never share a row. The state must have folded at least one event.
+ */
+export function sessionRowOf(sessionId: string, state: SessionState): SessionRow {
+  if (state.position === null || state.updatedAt === null) throw new TypeError(`session ${sessionId} has no event folded`);
   return {
-    sessionId: state.sessionId,
+    sessionId,
     userId: state.userId,
     provider: state.provider,
     browserVmId: state.browserVmId,

@@ -1,13 +1,14 @@
 import type Database from 'better-sqlite3';
-import { initialState, type SessionStatus } from '../../projections/index.js';
+import { initialState } from '../../projections/index.js';
+import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, withLegacyColumns, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { migrate } from '../store/sqlite/migrations.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
-import { byPosition, projectEvents, rowOfSession } from './project-events.js';
+import { byPosition, projectEvents } from './project-events.js';
 import type { DueSession, ReadModel, SessionFilter, SessionPage } from './read-model.js';
 import { readModelSchema } from './read-model-schema.js';
 import { decodeCursor, encodeCursor } from './session-cursor.js';
-import type { SessionRow } from './session-row.js';
+import { sessionRowOf, type SessionRow } from './session-row.js';
 
 /** What one committed batch did: the checkpoint after it, and the rows it changed in position order. */
 export interface AppliedBatch {
@@ -29,41 +30,21 @@ export interface SqliteReadModel extends ReadModel {
   applyBatch(name: string, events: readonly RecordedEvent[]): AppliedBatch;
 }
 
-interface DbRow {
-  session_id: string;
-  user_id: string | null;
-  provider: string | null;
-  browser_vm_id: string | null;
-  status: SessionStatus;
-  completed_at: string | null;
-  error_message: string | null;
-  created_at: string;
-  updated_at: string;
-  revision: bigint;
-  position: bigint;
-  anomalies: string;
-  created_at_ms: bigint;
-}
+/** A session's row as the table holds it: anomalies as JSON, and a row always has its times. */
+type StoredRow = Omit<SessionRow, 'anomalies' | 'createdAt' | 'updatedAt'> & { anomalies: string; createdAt: string; updatedAt: string };
 
-const ROW_COLUMNS =
-  'session_id, user_id, provider, browser_vm_id, status, completed_at, error_message, created_at, updated_at, revision, position, anomalies, created_at_ms';
+/** A row of `auth_sessions` as a query reads it: the legacy columns, and the creation instant the list sorts by. */
+type DbRow = WithLegacyColumns<StoredRow> & { created_at_ms: bigint };
 
-const STATUSES: readonly SessionStatus[] = ['pending', 'completed', 'failed', 'cancelled'];
+const ROW_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms'].join(', ');
 
-const rowOf = (row: DbRow): SessionRow => ({
-  sessionId: row.session_id,
-  userId: row.user_id,
-  provider: row.provider,
-  browserVmId: row.browser_vm_id,
-  status: row.status,
-  completedAt: row.completed_at,
-  errorMessage: row.error_message,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  revision: row.revision,
-  position: row.position,
-  anomalies: anomaliesFromJson(row.anomalies),
-});
+/** Every column the projector writes, bound by name. */
+const WRITTEN_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms', 'expires_at', 'expires_at_ms', 'fold_state'];
+
+const rowOf = (row: DbRow): SessionRow => {
+  const fields = fromLegacyColumns<StoredRow>(row);
+  return { ...fields, anomalies: anomaliesFromJson(fields.anomalies) };
+};
 
 /** The instant a timestamp names; the schemas only let valid ISO 8601 timestamps in. */
 function instantOf(timestamp: string | null, sessionId: string, what: string): number {
@@ -86,14 +67,10 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     session: prepare(`select ${ROW_COLUMNS} from auth_sessions where session_id = ?`),
     foldState: prepare('select fold_state from auth_sessions where session_id = ?').pluck(),
     save: prepare(
-      `insert into auth_sessions (${ROW_COLUMNS}, expires_at, expires_at_ms, fold_state)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `insert into auth_sessions (${WRITTEN_COLUMNS.join(', ')})
+       values (${WRITTEN_COLUMNS.map((column) => `@${column}`).join(', ')})
        on conflict (session_id) do update set
-         user_id = excluded.user_id, provider = excluded.provider, browser_vm_id = excluded.browser_vm_id,
-         status = excluded.status, completed_at = excluded.completed_at, error_message = excluded.error_message,
-         created_at = excluded.created_at, updated_at = excluded.updated_at, revision = excluded.revision,
-         position = excluded.position, anomalies = excluded.anomalies, created_at_ms = excluded.created_at_ms,
-         expires_at = excluded.expires_at, expires_at_ms = excluded.expires_at_ms, fold_state = excluded.fold_state`,
+         ${WRITTEN_COLUMNS.filter((column) => column !== 'session_id').map((column) => `${column} = excluded.${column}`).join(', ')}`,
     ),
     checkpoint: prepare('select position from projector_checkpoint where name = ?').pluck(),
     saveCheckpoint: prepare(
@@ -140,26 +117,15 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     });
     const rows: SessionRow[] = [];
     for (const [sessionId, state] of states) {
-      const row = rowOfSession(sessionId, state);
-      statements.save.run(
-        row.sessionId,
-        row.userId,
-        row.provider,
-        row.browserVmId,
-        row.status,
-        row.completedAt,
-        row.errorMessage,
-        row.createdAt,
-        row.updatedAt,
-        row.revision,
-        row.position,
-        anomaliesToJson(row.anomalies),
-        instantOf(row.createdAt, sessionId, 'creation time'),
-        state.expiresAt,
+      const row = sessionRowOf(sessionId, state);
+      statements.save.run({
+        ...withLegacyColumns({ ...row, anomalies: anomaliesToJson(row.anomalies) }),
+        created_at_ms: instantOf(row.createdAt, sessionId, 'creation time'),
+        expires_at: state.expiresAt,
         // A stream not (yet) started has no deadline, and is never due.
-        state.expiresAt === null ? null : instantOf(state.expiresAt, sessionId, 'deadline'),
-        foldStateToJson(state),
-      );
+        expires_at_ms: state.expiresAt === null ? null : instantOf(state.expiresAt, sessionId, 'deadline'),
+        fold_state: foldStateToJson(state),
+      });
       rows.push(row);
     }
     statements.saveCheckpoint.run(name, last.position);
@@ -205,7 +171,7 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     },
 
     countByStatus() {
-      const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<SessionStatus, number>;
+      const counts = Object.fromEntries(SESSION_STATUSES.map((status) => [status, 0])) as Record<SessionStatus, number>;
       for (const { status, count } of statements.countByStatus.all() as { status: SessionStatus; count: bigint }[]) {
         counts[status] = Number(count);
       }

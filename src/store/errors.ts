@@ -1,8 +1,10 @@
+import { LedgerError } from '../ledger-error.js';
 import type { ExpectedRevision } from './port.js';
 
 /** The stream is not where the writer expected it; nothing was written. */
-export class WrongExpectedRevisionError extends Error {
+export class WrongExpectedRevisionError extends LedgerError {
   override readonly name = 'WrongExpectedRevisionError';
+  readonly code = 'wrong-expected-revision';
   constructor(
     readonly streamName: string,
     readonly expected: ExpectedRevision,
@@ -16,8 +18,9 @@ export class WrongExpectedRevisionError extends Error {
 export type EventIdConflictReason = 'otherContent' | 'otherStream' | 'partialRetry';
 
 /** An event id the store has already recorded for something else; nothing was written. */
-export class EventIdConflictError extends Error {
+export class EventIdConflictError extends LedgerError {
   override readonly name = 'EventIdConflictError';
+  readonly code = 'event-id-conflict';
   constructor(
     readonly eventId: string,
     readonly streamName: string,
@@ -33,12 +36,14 @@ export class EventIdConflictError extends Error {
 }
 
 /** A call the port does not accept (an empty append, a bad stream name, a bad count). */
-export class InvalidStoreRequestError extends Error {
+export class InvalidStoreRequestError extends LedgerError {
   override readonly name = 'InvalidStoreRequestError';
+  readonly code = 'invalid-store-request';
 }
 
-export class StoreClosedError extends Error {
+export class StoreClosedError extends LedgerError {
   override readonly name = 'StoreClosedError';
+  readonly code = 'store-closed';
   constructor() {
     super('the event store is closed');
   }
@@ -49,8 +54,9 @@ export class StoreClosedError extends Error {
  * a leader. An append that fails so may or may not have been recorded; retrying it with the
  * same event ids is safe, the port's idempotency finds it if it was.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends LedgerError {
   override readonly name = 'StoreUnavailableError';
+  readonly code = 'store-unavailable';
   constructor(options?: { cause?: unknown }) {
     super('the event store is not reachable', options);
   }

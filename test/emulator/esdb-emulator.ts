@@ -286,9 +286,9 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     };
     subscribers.add(subscriber);
     call.on('drain', nudge);
-    call.on('cancelled', subscriber.stop);
-    call.on('close', subscriber.stop);
-    call.on('error', subscriber.stop);
+    call.on('cancelled', () => subscriber.stop());
+    call.on('close', () => subscriber.stop());
+    call.on('error', () => subscriber.stop());
 
     /** Hands one message to the call, then waits while its buffer is full. False once the call is over. */
     const send = async (message: ReadRespType): Promise<boolean> => {
@@ -358,7 +358,7 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
 
   const listen = async (port: number): Promise<{ server: grpc.Server; port: number }> => {
     const server = new grpc.Server();
-    server.addService(streamsGrpc.StreamsService, implementation as unknown as grpc.UntypedServiceImplementation);
+    server.addService(streamsGrpc.StreamsService, implementation);
     const bound = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) =>
         error ? reject(error) : resolve(actual),
@@ -367,7 +367,9 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     return { server, port: bound };
   };
 
-  let { server, port } = await listen(0);
+  const first = await listen(0);
+  let server = first.server;
+  const port = first.port;
 
   return {
     get port() {

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
 import { createLedgerClient, type LedgerClient, type LedgerClientOptions, type WatchUpdate } from '../../src/client/index.js';
 import { startLedger } from '../support/ledger-server.js';
+import { requestUrl } from '../support/request-url.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const ledger = await startLedger({ watchLimits: { perToken: 2, total: 100 } });
@@ -103,7 +104,7 @@ t.test('resuming a finished watch: from failed it sees the late completion; from
   const recorded: string[] = [];
   const counting = clientOf(ledger.controller, {
     fetch: (input, init) => {
-      recorded.push(String(input));
+      recorded.push(requestUrl(input));
       return fetch(input, init);
     },
   });
@@ -148,7 +149,7 @@ t.test('problems before the stream opens are typed errors, never retried', async
   const counted = (token: string) =>
     clientOf(token, {
       fetch: (input, init) => {
-        calls.push(String(input));
+        calls.push(requestUrl(input));
         return fetch(input, init);
       },
     });

@@ -10,6 +10,7 @@ import {
   type LedgerClientOptions,
 } from '../../src/client/index.js';
 import { startLedger } from '../support/ledger-server.js';
+import { requestUrl } from '../support/request-url.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const ledger = await startLedger();
@@ -24,8 +25,8 @@ const controller = clientOf(ledger.controller);
 function recordingFetch(stand?: (call: number, url: string, init: RequestInit) => Response | undefined | Promise<Response | undefined>) {
   const calls: { url: string; body: unknown; status?: number }[] = [];
   const fetcher: typeof fetch = async (input, init = {}) => {
-    const url = String(input);
-    const call = { url, body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined, status: undefined as number | undefined };
+    const url = requestUrl(input);
+    const call = { url, body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined, status: undefined as number | undefined };
     calls.push(call);
     const response = (await stand?.(calls.length, url, init)) ?? (await fetch(input, init));
     call.status = response.status;

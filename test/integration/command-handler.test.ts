@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { createCommandHandler } from '../../src/commands/handle-command.js';
+import { fold } from '../../projections/index.js';
+import { createCommandHandler } from '../../src/application/command-handler.js';
 import { SessionAlreadyExistsError, SessionAlreadyTerminalError, type SessionCommand } from '../../src/decide/index.js';
 import type { Actor } from '../../src/events/index.js';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../../src/store/errors.js';
@@ -26,19 +27,15 @@ function setup(t: { teardown(fn: () => unknown): void }) {
 
 const startCommand = (sessionId: string): SessionCommand => ({
   type: 'StartSession',
-  sessionId,
-  userId: 'user-1',
-  provider: 'codex',
-  browserVmId: 'vm-1',
-  expiresAt: '2030-01-01T12:15:00.000Z',
+  data: { sessionId, userId: 'user-1', provider: 'codex', browserVmId: 'vm-1', expiresAt: '2030-01-01T12:15:00.000Z' },
 });
 const credentials = (sessionId: string): SessionCommand => ({
   type: 'RecordFact',
-  fact: { type: 'CredentialsStored', data: { sessionId, provider: 'codex', credentialRef: 'cred-1' } },
+  data: { fact: { type: 'CredentialsStored', data: { sessionId, provider: 'codex', credentialRef: 'cred-1' } } },
 });
 const vmDestroyed = (sessionId: string): SessionCommand => ({
   type: 'RecordFact',
-  fact: { type: 'VmDestroyed', data: { sessionId, vmId: 'vm-1', reason: 'clean-up' } },
+  data: { fact: { type: 'VmDestroyed', data: { sessionId, vmId: 'vm-1', reason: 'clean-up' } } },
 });
 const envelope = (eventId = randomUUID()) => ({ eventId, actor: controller });
 
@@ -79,7 +76,7 @@ t.test('refused commands append nothing', async (t) => {
   const { store, handle } = setup(t);
   await handle(startCommand('s4'), envelope());
   await t.rejects(handle(startCommand('s4'), envelope()), SessionAlreadyExistsError);
-  const cancel: SessionCommand = { type: 'CancelSession', sessionId: 's4', cancelledBy: 'user-1' };
+  const cancel: SessionCommand = { type: 'CancelSession', data: { sessionId: 's4', cancelledBy: 'user-1' } };
   await handle(cancel, envelope());
   await t.rejects(handle(cancel, envelope()), SessionAlreadyTerminalError);
   t.equal((await store.readStream('authSession-s4')).length, 2);
@@ -133,4 +130,56 @@ t.test('when another writer appends between the read and the append, the command
   t.equal(result.revision, 2n, 'appended after the foreign event');
   t.same((await store.readStream('authSession-s7')).map((e) => e.type), ['SessionStarted', 'VmDestroyed', 'CredentialsStored']);
   t.equal(result.state.status, 'completed');
+});
+
+t.test('the state after a command is the state read, evolved by the appended fact: one read per command', async (t) => {
+  const { store } = setup(t);
+  let reads = 0;
+  const counting: EventStore = {
+    ...store,
+    readStream: (streamName, options) => {
+      reads++;
+      return store.readStream(streamName, options);
+    },
+  };
+  const handle = createCommandHandler({ store: counting, clock });
+  await handle(startCommand('s8'), envelope());
+  const stored = await handle(credentials('s8'), envelope());
+  t.equal(reads, 2, 'one read of the stream per command, none after the append');
+  t.strictSame(stored.state, fold(await store.readStream('authSession-s8')), 'the same state a fresh fold of the stream gives');
+});
+
+t.test('a retry whose first attempt lands between the read and the append answers the state as recorded', async (t) => {
+  const { store } = setup(t);
+  const handle = createCommandHandler({ store, clock: () => new Date('2030-01-01T12:05:00.000Z') });
+  await handle(startCommand('s9'), envelope());
+  const agentCall = envelope();
+  let raced = false;
+  // The first attempt of the same call, recorded by another instance at another time, just after this one read.
+  const racing: EventStore = {
+    ...store,
+    async readStream(streamName, options) {
+      const events = await store.readStream(streamName, options);
+      if (!raced) {
+        raced = true;
+        await createCommandHandler({ store, clock })(credentials('s9'), agentCall);
+      }
+      return events;
+    },
+  };
+  const retried = await createCommandHandler({ store: racing, clock: () => new Date('2030-01-01T12:09:00.000Z') })(credentials('s9'), agentCall);
+  t.match(retried, { alreadyRecorded: true, recorded: false, revision: 1n });
+  t.equal(retried.state.completedAt, at.toISOString(), "completed when the first attempt was recorded, not at the retry's time");
+  t.equal((await store.readStream('authSession-s9')).length, 2);
+});
+
+t.test('a command that decides nothing appends nothing and answers the state as it is', async (t) => {
+  const { store, handle } = setup(t);
+  await handle(startCommand('s10'), envelope());
+  await handle(credentials('s10'), envelope());
+  const expire: SessionCommand = { type: 'ExpireSession', data: { sessionId: 's10', expiresAt: '2030-01-01T12:15:00.000Z' } };
+  const before = await store.lastPosition();
+  const result = await handle(expire, envelope());
+  t.match(result, { type: null, recorded: false, alreadyRecorded: false, revision: 1n, position: before, state: { status: 'completed' } });
+  t.equal(await store.lastPosition(), before, 'nothing appended');
 });

@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { EXPIRED_FAILURE } from '../../projections/index.js';
-import { openConfiguredStore } from '../../src/cli/open-store.js';
-import { createCommandHandler, type CommandHandler } from '../../src/commands/handle-command.js';
+import { createCommandHandler, type CommandHandler } from '../../src/application/command-handler.js';
+import { createLedger, ledgerOptionsOf } from '../../src/application/create-ledger.js';
 import { loadConfig } from '../../src/config.js';
 import { sessionStreamName } from '../../src/events/index.js';
-import { createProjector, openReadModel } from '../../src/projector/index.js';
 import type { SqliteReadModel } from '../../src/projector/sqlite-read-model.js';
 import { WrongExpectedRevisionError } from '../../src/store/errors.js';
 import type { AppendResult, EventStore } from '../../src/store/port.js';
-import { createDeadlineSweeper, expiryEventId, SWEEPER_ACTOR } from '../../src/sweeper/deadline-sweeper.js';
+import { createDeadlineSweeper, expiryEventId, SWEEPER_ACTOR } from '../../src/application/deadline-sweeper.js';
 import { startEsdbEmulator, type EsdbEmulator } from '../emulator/esdb-emulator.js';
 import { compareWithFold, sessionEvents } from '../support/read-model-check.js';
 import { at, expiriesOf, startSession, storeCredentials, T0 } from '../support/sweeper-steps.js';
@@ -21,7 +20,6 @@ import { signal, within } from '../support/waits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-esdb-sweepers-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-
 
 /**
  * The time the test moves by hand, and each instance's clock on it. Instances' clocks never
@@ -57,24 +55,21 @@ function openInstance(name: string, connectionString: string, clock: () => Date)
     EVENTSTORE_CONNECTION_STRING: connectionString,
     LEDGER_DB: join(dir, randomUUID(), `${name}.db`),
   });
-  const opened = openConfiguredStore(config);
-  const { store, readModelDb } = opened;
-  const projector = createProjector({ store, db: readModelDb, retryDelayMs: 50 });
-  projector.start();
+  // Its own sweeper is made by each test, to drive it by hand.
+  const ledger = createLedger({ ...ledgerOptionsOf(config, clock), sweepIntervalMs: 0 });
+  ledger.start();
+  const { store, readModelDb, readModel, projector } = ledger;
   return {
     store,
     readModelDb,
-    readModel: openReadModel(readModelDb),
+    readModel,
     clock,
-    handle: createCommandHandler({ store, clock }),
+    handle: ledger.commands,
     async project() {
       const last = await store.lastPosition();
       if (!(await projector.waitForPosition(last, 5000))) throw new Error(`${name}'s projector did not reach ${last}`);
     },
-    async close() {
-      await projector.stop();
-      await opened.close();
-    },
+    close: () => ledger.close(),
   };
 }
 
@@ -102,7 +97,6 @@ const sweeperOf = (instance: Instance, store = instance.store) =>
 
 const typesOf = async (store: EventStore, sessionId: string) =>
   (await store.readStream(sessionStreamName(sessionId))).map((event) => event.type);
-
 
 /** What the real store answered one append, or threw. */
 interface AppendOutcome {

@@ -5,12 +5,19 @@
  */
 import { UnavailableError } from '@eventstore/db-client';
 import t from 'tap';
+import { ProblemJson, StartedJson } from '../../src/contract/index.js';
 import { sessionStreamName } from '../../src/events/index.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
 import { newCredentialsStored, newSessionStarted } from '../support/events.js';
 import { startLedger } from '../support/ledger-server.js';
+
+/** The members of a JSON log line that this test reads. */
+interface LogLine {
+  msg?: string;
+  level?: number;
+}
 
 t.test('the first calls after a dropped connection reach the server on a new one', async (t) => {
   const emulator = await startEsdbEmulator();
@@ -75,12 +82,13 @@ t.test('over HTTP, an unreachable store answers 503 problem+json with Retry-Afte
     body: { userId: 'user-1', provider: 'gemini', browserVmId: 'vm-1' },
   });
   t.equal(started.status, 201);
+  const { sessionId } = StartedJson.parse(started.body);
   await emulator.stop();
 
   const eventId = ledger.newEventId();
-  const append = await ledger.call('POST', `/v1/sessions/${started.body.sessionId}/events`, {
+  const append = await ledger.call('POST', `/v1/sessions/${sessionId}/events`, {
     token: ledger.controller,
-    body: { type: 'SessionFailed', eventId, data: { sessionId: started.body.sessionId, reason: 'oauth-error', errorMessage: 'denied' } },
+    body: { type: 'SessionFailed', eventId, data: { sessionId, reason: 'oauth-error', errorMessage: 'denied' } },
   });
   t.equal(append.status, 503);
   t.match(append.type, 'application/problem+json');
@@ -88,9 +96,9 @@ t.test('over HTTP, an unreachable store answers 503 problem+json with Retry-Afte
   t.match(append.body, { type: 'https://session-ledger.dev/problems/unavailable', status: 503, detail: /not reachable; retry with the same eventId/ });
   const ready = await ledger.call('GET', '/readyz');
   t.equal(ready.status, 503, 'not ready either');
-  t.match(ready.body.detail, /^the event store is not reachable: \d+ UNAVAILABLE/, 'with the reason the client gave');
-  const warning = ledger.logs.map((line) => JSON.parse(line)).find((line) => line.msg === 'the event store is not reachable');
+  t.match(ProblemJson.parse(ready.body).detail, /^the event store is not reachable: \d+ UNAVAILABLE/, 'with the reason the client gave');
+  const warning = ledger.logs.map((line) => JSON.parse(line) as LogLine).find((line) => line.msg === 'the event store is not reachable');
   t.ok(warning, 'the operator sees why');
-  t.equal(warning.level, 40, 'as a warning');
+  t.equal(warning?.level, 40, 'as a warning');
   t.notMatch(ledger.logs.join('\n'), ledger.controller, 'and never the token');
 });

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import t from 'tap';
+import { SessionEventsJson, StartedJson } from '../../src/contract/index.js';
 import { JWT_SECRET, startLedger } from '../support/ledger-server.js';
 
-const ledger = await startLedger({ bodyLimit: 4096 });
+// Validation and authorization need no socket: the requests go through fastify's inject, and
+// meet the same content-type parsers, schemas, hooks and error handler.
+const ledger = await startLedger({ bodyLimit: 4096, over: 'inject' });
 t.teardown(() => ledger.close());
 const { call, controller } = ledger;
 
 const started = await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: 'vm-bad-input' } });
-const { sessionId, agentToken } = started.body as { sessionId: string; agentToken: string };
+const { sessionId, agentToken } = StartedJson.parse(started.body);
 const fact = () => ({ type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-1' } });
 const expired = ledger.token({ role: 'controller', sub: 'old' }, -60_000);
 const forged = createSigner({ key: 'another-secret-of-at-least-thirty-two-chars', algorithm: 'HS256' })({ role: 'controller', sub: 'mallory' });
@@ -26,6 +29,7 @@ interface Case {
 }
 
 const events = `/v1/sessions/${sessionId}/events`;
+const complete = `/api/auth/session/${sessionId}/complete`;
 const cases: Case[] = [
   { what: 'malformed JSON', body: '{"type": "CredentialsStored",', status: 400, type: 'validation' },
   { what: 'an unknown event type', body: { ...fact(), type: 'CredentialsLeaked' }, status: 400, type: 'validation' },
@@ -58,6 +62,17 @@ const cases: Case[] = [
   { what: 'an agent listing sessions', method: 'GET', path: '/v1/sessions', token: agentToken, status: 403, type: 'forbidden' },
   { what: 'an unknown route', method: 'GET', path: '/v2/everything', status: 404, type: 'not-found' },
   { what: 'an unknown query key', method: 'GET', path: `/v1/sessions/${sessionId}?debug=1`, status: 400, type: 'validation' },
+  // The legacy routes: the same tokens, rules and problems as v1.
+  { what: 'legacy: malformed JSON', path: complete, body: '{"credentialRef":', status: 400, type: 'validation' },
+  { what: 'legacy: a token in the body', path: complete, body: { credentialRef: 'c', accessToken: 'ya29.x' }, status: 400, type: 'validation' },
+  { what: 'legacy: no token', path: complete, token: '', status: 401, type: 'unauthenticated' },
+  { what: 'legacy: a frontend completing', path: complete, token: ledger.frontend('user-1'), status: 403, type: 'forbidden' },
+  { what: 'legacy: an agent of another session', path: complete, token: ledger.agent('elsewhere'), status: 403, type: 'forbidden' },
+  { what: 'legacy: an unknown session', path: '/api/auth/session/no-such-session/complete', status: 404, type: 'not-found' },
+  { what: 'legacy: an invalid session id', path: '/api/auth/session/bad%20id/complete', status: 400, type: 'validation' },
+  { what: 'legacy: an oversized body', path: complete, body: { credentialRef: 'x'.repeat(5000) }, status: 413, type: 'payload-too-large' },
+  { what: 'legacy: reading an unknown session', method: 'GET', path: '/api/auth/session/no-such-session', status: 404, type: 'not-found' },
+  { what: "legacy: reading another user's session", method: 'GET', path: `/api/auth/session/${sessionId}`, token: ledger.frontend('user-2'), status: 403, type: 'forbidden' },
 ];
 
 const snapshot = async () => ({
@@ -84,5 +99,5 @@ for (const c of cases) {
 t.test('none of it changed the store', async (t) => {
   t.same(await snapshot(), before);
   const stream = await call('GET', events, { token: controller });
-  t.same(stream.body.events.map((e: { type: string }) => e.type), ['SessionStarted']);
+  t.same(SessionEventsJson.parse(stream.body).events.map((e) => e.type), ['SessionStarted']);
 });

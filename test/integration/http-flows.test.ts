@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { AppendedJson, SessionEventsJson, SessionListJson, StartedJson, VmDestroyedJson } from '../../src/contract/index.js';
 import { PROVIDERS, startLedger } from '../support/ledger-server.js';
 
 const ledger = await startLedger();
@@ -20,7 +21,7 @@ function legacyStatus(sessionId: string): string | undefined {
 async function start(provider: string, vmId = `vm-${randomUUID()}`, userId = 'user-1') {
   const started = await call('POST', '/v1/sessions', { token: controller, body: { userId, provider, browserVmId: vmId } });
   t.equal(started.status, 201, 'the session starts');
-  return { ...(started.body as { sessionId: string; agentToken: string; position: string }), vmId };
+  return { ...StartedJson.parse(started.body), vmId };
 }
 
 const credentials = (provider: string) => ({
@@ -34,13 +35,14 @@ for (const provider of PROVIDERS) {
     const { sessionId, agentToken, vmId } = await start(provider);
     const stored = await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials(provider) });
     t.equal(stored.status, 201);
-    t.equal(stored.body.status, 'completed');
+    t.equal(AppendedJson.parse(stored.body).status, 'completed');
     const destroyed = await call('POST', `/v1/vms/${vmId}/destroyed`, { token: controller, body: { reason: 'clean-up after OAuth' } });
     t.equal(destroyed.status, 201);
     t.match(destroyed.body, { sessions: [{ sessionId, status: 'completed' }] });
-    const read = await call('GET', `/v1/sessions/${sessionId}?after=${destroyed.body.position}`, { token: ledger.frontend('user-1') });
+    const { position } = VmDestroyedJson.parse(destroyed.body);
+    const read = await call('GET', `/v1/sessions/${sessionId}?after=${position}`, { token: ledger.frontend('user-1') });
     t.equal(read.status, 200);
-    t.match(read.body, { sessionId, provider, status: 'completed', errorMessage: null, revision: '2', position: destroyed.body.position, anomalies: [] });
+    t.match(read.body, { sessionId, provider, status: 'completed', errorMessage: null, revision: '2', position, anomalies: [] });
     t.equal(legacyStatus(sessionId), 'completed', 'select status from auth_sessions says completed');
   });
 }
@@ -48,13 +50,14 @@ for (const provider of PROVIDERS) {
 t.test('the VM destroyed before OAuth: failed; late credentials after it: completed, with the anomaly', async (t) => {
   const { sessionId, agentToken, vmId } = await start('codex');
   const destroyed = await call('POST', `/v1/vms/${vmId}/destroyed`, { token: controller, body: { reason: 'VM crashed' } });
-  const failed = await call('GET', `/v1/sessions/${sessionId}?after=${destroyed.body.position}`, { token: controller });
+  const failed = await call('GET', `/v1/sessions/${sessionId}?after=${VmDestroyedJson.parse(destroyed.body).position}`, { token: controller });
   t.match(failed.body, { status: 'failed', errorMessage: 'VM destroyed before OAuth completion', completedAt: null });
   t.equal(legacyStatus(sessionId), 'failed');
   const late = await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials('codex') });
-  t.equal(late.body.status, 'completed');
-  const read = await call('GET', `/v1/sessions/${sessionId}?after=${late.body.position}`, { token: controller });
-  t.match(read.body, { status: 'completed', errorMessage: null, anomalies: [{ kind: 'completedAfterFailure', position: late.body.position }] });
+  const lateAnswer = AppendedJson.parse(late.body);
+  t.equal(lateAnswer.status, 'completed');
+  const read = await call('GET', `/v1/sessions/${sessionId}?after=${lateAnswer.position}`, { token: controller });
+  t.match(read.body, { status: 'completed', errorMessage: null, anomalies: [{ kind: 'completedAfterFailure', position: lateAnswer.position }] });
   t.equal(legacyStatus(sessionId), 'completed');
 });
 
@@ -73,17 +76,18 @@ t.test('a retried append answers 200 with the original position; the same id for
   t.equal(reused.status, 409);
   t.match(reused.body, { type: /\/conflict$/, eventId: fact.eventId, reason: 'otherContent' });
   const events = await call('GET', `/v1/sessions/${sessionId}/events`, { token: ledger.auditor });
-  t.equal(events.body.events.length, 2, 'recorded once');
+  t.equal(SessionEventsJson.parse(events.body).events.length, 2, 'recorded once');
 });
 
 t.test("the agent token is scoped to its session and expires with it", async (t) => {
   const expiresAt = new Date(Date.now() + 120_000).toISOString();
   const started = await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: 'vm-scoped', expiresAt } });
-  t.equal(started.body.expiresAt, expiresAt);
-  const claims = JSON.parse(Buffer.from(started.body.agentToken.split('.')[1], 'base64url').toString());
-  t.match(claims, { role: 'agent', sessionId: started.body.sessionId, exp: Math.floor(Date.parse(expiresAt) / 1000) });
+  const answer = StartedJson.parse(started.body);
+  t.equal(answer.expiresAt, expiresAt);
+  const claims: unknown = JSON.parse(Buffer.from(answer.agentToken.split('.')[1]!, 'base64url').toString());
+  t.match(claims, { role: 'agent', sessionId: answer.sessionId, exp: Math.floor(Date.parse(expiresAt) / 1000) });
   const other = await start('gemini');
-  const elsewhere = await call('POST', `/v1/sessions/${other.sessionId}/events`, { token: started.body.agentToken, body: credentials('gemini') });
+  const elsewhere = await call('POST', `/v1/sessions/${other.sessionId}/events`, { token: answer.agentToken, body: credentials('gemini') });
   t.equal(elsewhere.status, 403, 'it cannot write to another session');
 });
 
@@ -93,9 +97,10 @@ t.test('a retried start with the same event id is the same session', async (t) =
   const retry = await call('POST', '/v1/sessions', { token: controller, body });
   t.equal(first.status, 201);
   t.equal(retry.status, 200);
-  t.equal(retry.body.sessionId, first.body.sessionId);
-  t.equal(retry.body.position, first.body.position);
-  const again = await call('POST', '/v1/sessions', { token: controller, body: { ...body, sessionId: first.body.sessionId, eventId: randomUUID() } });
+  const [firstAnswer, retryAnswer] = [StartedJson.parse(first.body), StartedJson.parse(retry.body)];
+  t.equal(retryAnswer.sessionId, firstAnswer.sessionId);
+  t.equal(retryAnswer.position, firstAnswer.position);
+  const again = await call('POST', '/v1/sessions', { token: controller, body: { ...body, sessionId: firstAnswer.sessionId, eventId: randomUUID() } });
   t.equal(again.status, 409, 'starting an existing session with a new event id is a conflict');
 });
 
@@ -116,7 +121,7 @@ t.test('the user cancels their own pending session once; the second cancel is 40
   const cancel = () => ({ type: 'SessionCancelled', eventId: randomUUID(), data: { cancelledBy: 'user-c' } });
   const first = await call('POST', `/v1/sessions/${sessionId}/events`, { token: ledger.frontend('user-c'), body: cancel() });
   t.equal(first.status, 201);
-  t.equal(first.body.status, 'cancelled');
+  t.equal(AppendedJson.parse(first.body).status, 'cancelled');
   const second = await call('POST', `/v1/sessions/${sessionId}/events`, { token: ledger.frontend('user-c'), body: cancel() });
   t.equal(second.status, 409);
   t.match(second.body, { code: 'session-already-terminal' });
@@ -133,7 +138,7 @@ t.test('time travel: asOf a position or a moment folds the stream up to then', a
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials('gemini') });
   const asOf = (value: string) => call('GET', `/v1/sessions/${sessionId}?asOf=${encodeURIComponent(value)}`, { token: ledger.auditor });
   t.match((await asOf(startedAt)).body, { status: 'pending', revision: '0' });
-  t.match((await asOf(destroyed.body.position)).body, { status: 'failed', revision: '1' });
+  t.match((await asOf(VmDestroyedJson.parse(destroyed.body).position)).body, { status: 'failed', revision: '1' });
   t.match((await asOf(between)).body, { status: 'failed', revision: '1' });
   t.equal((await asOf('2000-01-01T00:00:00.000Z')).status, 404, 'before the session existed');
 });
@@ -143,7 +148,7 @@ t.test('the raw events of a session, with metadata', async (t) => {
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: { ...credentials('codex'), correlationId: 'flow-7' } });
   const events = await call('GET', `/v1/sessions/${sessionId}/events`, { token: agentToken });
   t.equal(events.status, 200);
-  t.match(events.body.events, [
+  t.match(SessionEventsJson.parse(events.body).events, [
     { type: 'SessionStarted', revision: '0', metadata: { actor: { role: 'controller' }, schemaVersion: 1 } },
     { type: 'CredentialsStored', revision: '1', data: { sessionId, provider: 'codex' }, metadata: { actor: { role: 'agent', sub: `agent:${sessionId}` }, correlationId: 'flow-7' } },
   ]);
@@ -154,23 +159,24 @@ t.test('listing: filters, newest first, cursor paging without gaps or repeats', 
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push((await start(i % 2 ? 'codex' : 'gemini', undefined, userId)).sessionId);
   const last = await call('POST', `/v1/sessions/${ids[4]}/events`, { token: controller, body: credentials('gemini') });
-  await call('GET', `/v1/sessions/${ids[4]}?after=${last.body.position}`, { token: controller });
+  await call('GET', `/v1/sessions/${ids[4]}?after=${AppendedJson.parse(last.body).position}`, { token: controller });
   const seen: string[] = [];
   let cursor: string | null = null;
   do {
     const page: Awaited<ReturnType<typeof call>> = await call('GET', `/v1/sessions?userId=${userId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: controller });
     t.equal(page.status, 200);
-    seen.push(...page.body.sessions.map((s: { sessionId: string }) => s.sessionId));
-    cursor = page.body.nextCursor;
+    const list = SessionListJson.parse(page.body);
+    seen.push(...list.sessions.map((s) => s.sessionId));
+    cursor = list.nextCursor;
   } while (cursor);
   t.same([...seen].sort(), [...ids].sort(), 'every session once');
   t.same(seen, [...ids].reverse(), 'newest first');
   const completed = await call('GET', `/v1/sessions?userId=${userId}&status=completed`, { token: ledger.auditor });
-  t.same(completed.body.sessions.map((s: { sessionId: string }) => s.sessionId), [ids[4]]);
+  t.same(SessionListJson.parse(completed.body).sessions.map((s) => s.sessionId), [ids[4]]);
   const codex = await call('GET', `/v1/sessions?userId=${userId}&provider=codex`, { token: controller });
-  t.equal(codex.body.sessions.length, 2);
+  t.equal(SessionListJson.parse(codex.body).sessions.length, 2);
   const own = await call('GET', '/v1/sessions', { token: ledger.frontend(userId) });
-  t.equal(own.body.sessions.length, 5, "a frontend lists its user's sessions");
+  t.equal(SessionListJson.parse(own.body).sessions.length, 5, "a frontend lists its user's sessions");
   t.equal((await call('GET', '/v1/sessions?userId=someone-else', { token: ledger.frontend(userId) })).status, 403);
   t.equal((await call('GET', '/v1/sessions?cursor=not-a-cursor', { token: controller })).status, 400);
 });
@@ -189,8 +195,10 @@ t.test('operations: health, readiness, metrics, OpenAPI', async (t) => {
   t.match(metrics.body, /ledger_read_model_sessions\{status="completed"\} \d+/);
   const docs = await call('GET', '/docs/json');
   t.equal(docs.status, 200);
+  // The OpenAPI document is no answer of the contract: its one member read here, typed at the boundary.
+  const openApi = docs.body as { paths: Record<string, unknown> };
   for (const path of ['/v1/sessions', '/v1/sessions/{id}/events', '/v1/vms/{vmId}/destroyed', '/v1/sessions/{id}']) {
-    t.ok(docs.body.paths[path], `OpenAPI documents ${path}`);
+    t.ok(openApi.paths[path], `OpenAPI documents ${path}`);
   }
   t.equal((await call('GET', '/docs')).status, 200, 'the UI is served');
 });

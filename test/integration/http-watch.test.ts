@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { SessionJson, StartedJson } from '../../src/contract/index.js';
 import { startLedger, type TestLedger } from '../support/ledger-server.js';
 import { readSse, type SseEvent } from '../support/sse.js';
 
@@ -9,7 +10,7 @@ const { call, controller } = ledger;
 
 async function start(l: TestLedger = ledger, vmId = `vm-${randomUUID()}`) {
   const started = await l.call('POST', '/v1/sessions', { token: l.controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: vmId } });
-  return { ...(started.body as { sessionId: string; agentToken: string; position: string }), vmId };
+  return { ...StartedJson.parse(started.body), vmId };
 }
 
 function watch(l: TestLedger, sessionId: string, token: string, { lastEventId, signal }: { lastEventId?: string; signal?: AbortSignal } = {}) {
@@ -46,7 +47,7 @@ t.test('a watcher sees pending, then completed, and the stream ends by itself', 
     if (statusOf(event) === 'pending') await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   });
   t.same(events.map((e) => [e.event, statusOf(e)]), [['status', 'pending'], ['status', 'completed']]);
-  const row = JSON.parse(events[1]!.data);
+  const row = SessionJson.parse(JSON.parse(events[1]!.data));
   t.equal(events[1]!.id, row.position, 'the id is the position of the change');
   t.match(row, { sessionId, status: 'completed', revision: '1' });
 });
@@ -94,7 +95,7 @@ t.test('1,000 concurrent watchers on one session all receive the change', async 
   });
   await allPending;
   const metrics = await call('GET', '/metrics');
-  t.match(metrics.body.match(/ledger_watches_open \d+/)?.[0], `ledger_watches_open ${WATCHERS}`, 'all are open at once');
+  t.match((metrics.body as string).match(/ledger_watches_open \d+/)?.[0], `ledger_watches_open ${WATCHERS}`, 'all are open at once');
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   const results = await Promise.all(watchers);
   t.equal(results.filter((events) => events.map(statusOf).join() === 'pending,completed').length, WATCHERS, 'every watcher saw pending then completed, and ended');

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { sessionStreamName, type NewEvent } from '../../src/events/index.js';
-import { CHECKPOINT_NAME, createProjector, type ProjectorLogger } from '../../src/projector/projector.js';
+import type { PartLogger } from '../../src/logger.js';
+import { CHECKPOINT_NAME, createProjector } from '../../src/projector/projector.js';
 import type { Projector } from '../../src/projector/projector-port.js';
 import { InvalidCursorError, type SessionFilter } from '../../src/projector/read-model.js';
 import type { SessionRow } from '../../src/projector/session-row.js';
@@ -277,16 +278,19 @@ t.test('waitForPosition and lag', async (t) => {
 t.test('onChange hands each committed batch its changed rows; a throwing listener harms nothing', async (t) => {
   const store = openStore(t);
   const warnings: string[] = [];
-  const logger: ProjectorLogger = { info() {}, warn: (_fields, message) => warnings.push(message), error() {} };
+  const logger: PartLogger = { info() {}, warn: (_fields, message) => warnings.push(message), error() {} };
   const projector = startProjector(t, { store, db: store.database, logger });
   const batches: (readonly SessionRow[])[] = [];
   const unsubscribeThrower = projector.onChange(() => {
     throw new Error('a buggy listener');
   });
   const unsubscribe = projector.onChange((rows) => batches.push(rows));
-  const unsubscribeAsync = projector.onChange(async () => {
+  // A listener is typed as returning void, and any function fits that type: an async one
+  // too, whose rejection the projector must catch as well.
+  const asyncThrower: () => unknown = async () => {
     throw new Error('a buggy async listener');
-  });
+  };
+  const unsubscribeAsync = projector.onChange(asyncThrower);
   await eventually('caught up', () => projector.caughtUp);
 
   await append(store, 'x', newSessionStarted('x'));
@@ -418,7 +422,7 @@ t.test('a failed subscription is resubscribed from the checkpoint', async (t) =>
   let failures = 0;
   let sawFailure: () => void = () => {};
   const failed = new Promise<void>((resolve) => (sawFailure = resolve));
-  const logger: ProjectorLogger = {
+  const logger: PartLogger = {
     info() {},
     warn(_fields, message) {
       if (message.includes('resubscribing')) failures++;
@@ -450,7 +454,7 @@ t.test('a batch that cannot be written stops the projector with its failure; not
     "create trigger refuse before insert on auth_sessions when new.session_id = 'b' begin select raise(abort, 'the read model refuses b'); end",
   );
   const errors: string[] = [];
-  const logger: ProjectorLogger = { info() {}, warn() {}, error: (_fields, message) => errors.push(message) };
+  const logger: PartLogger = { info() {}, warn() {}, error: (_fields, message) => errors.push(message) };
   const projector = startProjector(t, { store, db: store.database, logger });
   await eventually('the projector stopped', () => !projector.running);
   t.match(projector.failure, { message: 'the read model refuses b' });

@@ -2,99 +2,125 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Principal } from '../../src/http/claims.js';
+import { createLedger, type Ledger } from '../../src/application/create-ledger.js';
+import type { StoreChoice } from '../../src/application/open-store.js';
 import { buildApp } from '../../src/http/app.js';
+import type { Principal } from '../../src/http/claims.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
 import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
-import { createProjector, openReadModel } from '../../src/projector/index.js';
-import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
-import type { EventStore } from '../../src/store/port.js';
-import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
+import type { EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
 
-/** The embedded store in `dbPath`, or EventStoreDB with the read model alone in `dbPath`. */
-function openStore(dbPath: string, eventStoreDb: EventStoreDbStoreOptions | undefined): { store: EventStore; db: Database.Database } {
-  if (!eventStoreDb) {
-    const store = openSqliteEventStore({ path: dbPath });
-    return { store, db: store.database };
-  }
-  return { store: openEventStoreDbStore(eventStoreDb), db: new Database(dbPath) };
+export interface TestLedgerOptions {
+  readWaitMs?: number;
+  bodyLimit?: number;
+  watchLimits?: WatchLimits;
+  /** The events go there, and the SQLite file holds the read model only. */
+  eventStoreDb?: EventStoreDbStoreOptions;
 }
 
-/**
- * A real ledger for a test: a SQLite file in a fresh folder, the projector, and the HTTP
- * API listening on 127.0.0.1 at a free port. Log lines are kept in `logs`. With
- * `eventStoreDb`, the events go there and the file holds the read model only.
- */
-export async function startLedger(
-  options: { readWaitMs?: number; bodyLimit?: number; watchLimits?: WatchLimits; eventStoreDb?: EventStoreDbStoreOptions } = {},
-) {
+/** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
+export function startTestLedger(options: TestLedgerOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
   const dbPath = join(dir, 'ledger.db');
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
-  const { store, db } = openStore(dbPath, options.eventStoreDb);
-  const readModel = openReadModel(db);
-  const projector = createProjector({ store, db, logger });
-  projector.start();
-  const clock = () => new Date();
-  const app = await buildApp({
-    store,
-    readModel,
-    projector,
-    clock,
-    jwtSecret: JWT_SECRET,
-    providers: PROVIDERS,
-    logger,
-    readWaitMs: options.readWaitMs ?? 2000,
-    bodyLimit: options.bodyLimit,
-    watchLimits: options.watchLimits,
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const sign = createTokenSigner(JWT_SECRET, clock);
-  const token = (principal: Principal, ttlMs = 600_000) => sign(principal, new Date(Date.now() + ttlMs));
+  const store: StoreChoice = options.eventStoreDb
+    ? { kind: 'eventstoredb', ...options.eventStoreDb, readModelPath: dbPath }
+    : { kind: 'sqlite', path: dbPath };
+  const ledger = createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000 });
+  ledger.start();
+  return { ledger, dir, dbPath, logs };
+}
 
-  /** Calls the API; JSON in, JSON (or text) out. */
-  async function call(method: string, path: string, { token: bearer, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-    const response = await fetch(`${url}${path}`, {
+/** What a test sends: a method, a path, a bearer token, a body (JSON unless a string), headers. */
+export interface CallOptions {
+  token?: string | undefined;
+  body?: unknown;
+  headers?: Record<string, string> | undefined;
+}
+
+/** One request of a test over some transport: a real socket, or `app.inject`. */
+type Send = (method: string, path: string, headers: Record<string, string>, body: string | undefined) => Promise<{ status: number; headers: Headers; text: string }>;
+
+/** Calls the API; JSON in, JSON (or text) out. */
+const callerOver =
+  (send: Send) =>
+  async (method: string, path: string, { token: bearer, body, headers = {} }: CallOptions = {}) => {
+    const answer = await send(
       method,
-      headers: {
+      path,
+      {
         ...(bearer && { authorization: `Bearer ${bearer}` }),
         ...(body !== undefined && { 'content-type': 'application/json' }),
         ...headers,
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return { status: response.status, headers: response.headers, type, body: type.includes('json') ? JSON.parse(text) : text };
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    );
+    const type = answer.headers.get('content-type') ?? '';
+    return { status: answer.status, headers: answer.headers, type, body: type.includes('json') ? (JSON.parse(answer.text) as unknown) : answer.text };
+  };
+
+/**
+ * A real ledger for a test: a SQLite file in a fresh folder, the projector, and the HTTP API,
+ * listening on 127.0.0.1 at a free port (`over: 'socket'`, the default) or answering
+ * `app.inject` without a socket (`over: 'inject'`: faster, for what needs no real
+ * connection). Log lines are kept in `logs`. With `eventStoreDb`, the events go there and
+ * the file holds the read model only.
+ */
+export async function startLedger(options: TestLedgerOptions & { over?: 'socket' | 'inject' } = {}) {
+  const { ledger, dir, dbPath, logs } = startTestLedger(options);
+  const app = await buildApp(ledger, { jwtSecret: JWT_SECRET, bodyLimit: options.bodyLimit, watchLimits: options.watchLimits });
+  let url = '';
+  let send: Send;
+  if (options.over === 'inject') {
+    send = async (method, path, headers, body) => {
+      const answer = await app.inject({ method: method as 'GET', url: path, headers, payload: body });
+      const answerHeaders = new Headers();
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) answerHeaders.set(name, String(value));
+      return { status: answer.statusCode, headers: answerHeaders, text: answer.body };
+    };
+  } else {
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    send = async (method, path, headers, body) => {
+      const answer = await fetch(`${url}${path}`, { method, headers, body });
+      return { status: answer.status, headers: answer.headers, text: await answer.text() };
+    };
   }
+  const sign = createTokenSigner(JWT_SECRET, ledger.clock);
+  const token = (principal: Principal, ttlMs = 600_000) => sign(principal, new Date(Date.now() + ttlMs));
 
   return {
     url,
     dbPath,
-    store,
-    projector,
+    ledger,
+    store: ledger.store,
+    projector: ledger.projector,
     logs,
-    call,
+    call: callerOver(send),
     token,
-    controller: token({ role: 'controller', sub: 'vm-manager' }),
-    auditor: token({ role: 'auditor', sub: 'audit' }),
-    frontend: (userId: string) => token({ role: 'frontend', sub: `user:${userId}`, userId }),
-    agent: (sessionId: string) => token({ role: 'agent', sub: `agent:${sessionId}`, sessionId }),
+    ...roleTokens(token),
     newEventId: () => randomUUID(),
     async close() {
       await app.close();
-      await projector.stop();
-      await store.close();
-      if (db.open) db.close();
+      await ledger.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** One token per role, for tests that act as each of DESIGN.md's callers. */
+export function roleTokens(token: (principal: Principal) => string) {
+  return {
+    controller: token({ role: 'controller', sub: 'vm-manager' }),
+    auditor: token({ role: 'auditor', sub: 'audit' }),
+    frontend: (userId: string) => token({ role: 'frontend', sub: `user:${userId}`, userId }),
+    agent: (sessionId: string) => token({ role: 'agent', sub: `agent:${sessionId}`, sessionId }),
+  };
+}
+
 export type TestLedger = Awaited<ReturnType<typeof startLedger>>;
+export type { Ledger };

@@ -3,7 +3,7 @@
  * agent's credentials, the expiries a stream holds.
  */
 import { randomUUID } from 'node:crypto';
-import type { CommandHandler } from '../../src/commands/handle-command.js';
+import type { CommandHandler } from '../../src/application/command-handler.js';
 import { sessionStreamName, type Actor, type RecordedEvent } from '../../src/events/index.js';
 import type { EventStore } from '../../src/store/port.js';
 
@@ -14,13 +14,13 @@ export const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOStri
 
 export const startSession = (handle: CommandHandler, sessionId: string, expiresAt: string) =>
   handle(
-    { type: 'StartSession', sessionId, userId: 'user-1', provider: 'gemini', browserVmId: `vm-${sessionId}`, expiresAt },
+    { type: 'StartSession', data: { sessionId, userId: 'user-1', provider: 'gemini', browserVmId: `vm-${sessionId}`, expiresAt } },
     { eventId: randomUUID(), actor: controller },
   );
 
 export const storeCredentials = (handle: CommandHandler, sessionId: string) =>
   handle(
-    { type: 'RecordFact', fact: { type: 'CredentialsStored', data: { sessionId, provider: 'gemini', credentialRef: 'cred-1' } } },
+    { type: 'RecordFact', data: { fact: { type: 'CredentialsStored', data: { sessionId, provider: 'gemini', credentialRef: 'cred-1' } } } },
     { eventId: randomUUID(), actor: { role: 'agent', sub: `agent:${sessionId}` } },
   );
 

@@ -1,92 +1,229 @@
 /**
- * decide(command, state): facts are always recorded; a start is refused when the stream
- * exists; a cancellation is refused when there is nothing to cancel or it is too late.
+ * decide(command, state), as DESIGN.md says it: a writer's fact is always recorded, but a
+ * user's intent can be refused. One table of given/when/then cases, then the rules around it.
  */
-import t, { type Test } from 'tap';
-import { fold, initialState, type SessionState, type SessionStatus } from '../../projections/index.js';
+import t from 'tap';
 import {
-  DomainError,
   SessionAlreadyExistsError,
   SessionAlreadyTerminalError,
   SessionNotFoundError,
-  decide,
+  sessionDecider,
+  type Decision,
+  type DomainError,
   type RecordableFact,
   type SessionCommand,
-  type StartSession,
 } from '../../src/decide/index.js';
-import { ledgerEventCodec, type LedgerEvent } from '../../src/events/index.js';
-import { defaultData, fact, history, newEvent, recorded, timeOf } from '../support/events.js';
+import { ledgerEventCodec, type EventData, type LedgerEvent } from '../../src/events/index.js';
+import type { SessionStatus, TerminalStatus } from '../../projections/index.js';
+import { given, type ErrorClass } from '../support/decider-spec.js';
+import { defaultData, fact, newEvent } from '../support/events.js';
 
 const SID = 'session-1';
 
-const start: StartSession = { type: 'StartSession', sessionId: SID, ...defaultData.SessionStarted };
-const cancel: SessionCommand = { type: 'CancelSession', sessionId: SID, cancelledBy: 'user-1' };
+// The session's provider is not the default one, so a provider taken from the start shows.
+const start = fact('SessionStarted', SID, { provider: 'codex' });
 
-/** The state of a started session that reached `status`. */
-const stateOf: Record<SessionStatus, SessionState> = {
-  pending: fold(history(fact('SessionStarted', SID))),
-  completed: fold(history(fact('SessionStarted', SID), fact('CredentialsStored', SID))),
-  failed: fold(history(fact('SessionStarted', SID), fact('VmDestroyed', SID))),
-  cancelled: fold(history(fact('SessionStarted', SID), fact('SessionCancelled', SID))),
+/** A stream that brings a session to each status. */
+const reach: Record<SessionStatus, LedgerEvent[]> = {
+  pending: [start],
+  completed: [start, fact('CredentialsStored', SID, { provider: 'codex' })],
+  failed: [start, fact('VmDestroyed', SID)],
+  cancelled: [start, fact('SessionCancelled', SID)],
+};
+const statuses = Object.keys(reach) as SessionStatus[];
+const terminal: TerminalStatus[] = ['completed', 'failed', 'cancelled'];
+/** A stream whose only event is a fact that arrived before its start. */
+const early = [fact('CredentialsStored', SID)];
+/** Every stream that exists, named as a test names it. */
+const existing: [string, LedgerEvent[]][] = [
+  ...statuses.map((status): [string, LedgerEvent[]] => [`a ${status} session`, reach[status]]),
+  ['a stream whose only event came before its start', early],
+];
+
+// ---- the commands ----------------------------------------------------------------------------
+
+const startData: EventData<'SessionStarted'> = { sessionId: SID, ...defaultData.SessionStarted };
+const startSession: SessionCommand = { type: 'StartSession', data: startData };
+const recordFact = (fact: RecordableFact): SessionCommand => ({ type: 'RecordFact', data: { fact } });
+const completeLegacy: SessionCommand = {
+  type: 'CompleteLegacySession',
+  data: { sessionId: SID, credentialRef: 'cred-legacy' },
+};
+const cancel: SessionCommand = { type: 'CancelSession', data: { sessionId: SID, cancelledBy: 'user-1' } };
+const expire: SessionCommand = {
+  type: 'ExpireSession',
+  data: { sessionId: SID, expiresAt: defaultData.SessionExpired.expiresAt },
 };
 
-const facts: RecordableFact[] = [
+/** The facts a writer reports. */
+const writersFacts: RecordableFact[] = [
   fact('CredentialsStored', SID),
   fact('VmDestroyed', SID),
   fact('SessionFailed', SID),
-  fact('SessionExpired', SID),
 ];
 
-/** The events a store would accept: decide's output passes the codec. */
-function assertValid(t: Test, events: readonly LedgerEvent[]): void {
-  for (const event of events) t.doesNotThrow(() => ledgerEventCodec.prepare(newEvent(event)), `${event.type} is valid`);
+// ---- the refusals ----------------------------------------------------------------------------
+
+/** A refusal to expect: the error's class and the fields it carries. */
+interface Refusal {
+  readonly error: ErrorClass<DomainError>;
+  readonly match: Partial<DomainError>;
 }
 
-t.test('StartSession on an empty stream → [SessionStarted]', async (t) => {
-  const events = decide(start, initialState);
-  t.strictSame(events, [{ type: 'SessionStarted', data: { sessionId: SID, ...defaultData.SessionStarted } }]);
-  assertValid(t, events);
-});
+/** Checks `match` against the fields of the very class it is for. */
+function refused<E extends DomainError>(error: ErrorClass<E>, match: Partial<E>): Refusal {
+  return { error, match };
+}
 
-t.test('StartSession on a stream that exists → SessionAlreadyExistsError', async (t) => {
-  for (const [status, state] of Object.entries(stateOf)) {
-    t.throws(() => decide(start, state), SessionAlreadyExistsError, `a ${status} session`);
-  }
-  // Any event makes the stream exist, even a fact that arrived before the start.
-  const early = fold(history(fact('CredentialsStored', SID)));
-  const error = catchError(() => decide(start, early));
-  t.ok(error instanceof SessionAlreadyExistsError);
-  t.ok(error instanceof DomainError);
-  t.match(error, { sessionId: SID, revision: 0n, code: 'session-already-exists', name: 'SessionAlreadyExistsError' });
+const notFound = refused(SessionNotFoundError, {
+  sessionId: SID,
+  code: 'session-not-found',
+  name: 'SessionNotFoundError',
 });
+const alreadyExists = (revision: bigint) =>
+  refused(SessionAlreadyExistsError, {
+    sessionId: SID,
+    revision,
+    code: 'session-already-exists',
+    name: 'SessionAlreadyExistsError',
+  });
+const alreadyTerminal = (status: TerminalStatus) =>
+  refused(SessionAlreadyTerminalError, {
+    sessionId: SID,
+    status,
+    code: 'session-already-terminal',
+    name: 'SessionAlreadyTerminalError',
+  });
 
-t.test('RecordFact → [the fact], whatever the state', async (t) => {
-  const all: [string, SessionState][] = [['empty', initialState], ...Object.entries(stateOf)];
-  for (const [status, state] of all) {
-    for (const f of facts) {
-      t.strictSame(decide({ type: 'RecordFact', fact: f }, state), [f], `${f.type} on a ${status} session`);
-    }
-  }
-  assertValid(t, facts);
-});
+// ---- the table -------------------------------------------------------------------------------
+
+interface Case {
+  readonly name: string;
+  readonly given: LedgerEvent[];
+  readonly when: SessionCommand;
+  /** The events decided, or the refusal. */
+  readonly then: Decision | Refusal;
+}
+
+const cases: Case[] = [
+  // StartSession
+  {
+    name: 'starting a session on an empty stream records SessionStarted',
+    given: [],
+    when: startSession,
+    then: [{ type: 'SessionStarted', data: startData }],
+  },
+  ...statuses.map((status): Case => ({
+    name: `starting a session whose stream exists answers 409: a ${status} session`,
+    given: reach[status],
+    when: startSession,
+    then: alreadyExists(BigInt(reach[status].length - 1)),
+  })),
+  {
+    name: 'starting a session whose stream exists answers 409: any event makes it exist, even one before its start',
+    given: early,
+    when: startSession,
+    then: alreadyExists(0n),
+  },
+
+  // RecordFact
+  ...existing.flatMap(([stream, facts]) =>
+    writersFacts.map((f): Case => ({
+      name: `a writer's fact is always recorded: ${f.type} on ${stream}`,
+      given: facts,
+      when: recordFact(f),
+      then: [f],
+    })),
+  ),
+  ...writersFacts.map((f): Case => ({
+    name: `a writer's fact for a session nobody started answers 404: ${f.type} on an empty stream`,
+    given: [],
+    when: recordFact(f),
+    then: notFound,
+  })),
+
+  // CompleteLegacySession
+  ...statuses.map((status): Case => ({
+    name: `the legacy complete call records CredentialsStored with the session's own provider: a ${status} session`,
+    given: reach[status],
+    when: completeLegacy,
+    then: [
+      { type: 'CredentialsStored', data: { sessionId: SID, provider: 'codex', credentialRef: 'cred-legacy' } },
+    ],
+  })),
+  {
+    name: 'the legacy complete call answers 404 for an empty stream',
+    given: [],
+    when: completeLegacy,
+    then: notFound,
+  },
+  {
+    name: 'the legacy complete call answers 404 for a stream with no SessionStarted: there is no provider to take',
+    given: early,
+    when: completeLegacy,
+    then: notFound,
+  },
+
+  // CancelSession
+  {
+    name: 'cancelling a pending session records SessionCancelled',
+    given: reach.pending,
+    when: cancel,
+    then: [{ type: 'SessionCancelled', data: { sessionId: SID, cancelledBy: 'user-1' } }],
+  },
+  ...terminal.map((status): Case => ({
+    name: `cancelling a session that is already terminal answers 409 and appends nothing: a ${status} session`,
+    given: reach[status],
+    when: cancel,
+    then: alreadyTerminal(status),
+  })),
+  {
+    name: 'cancelling a session whose stream has no events answers 404',
+    given: [],
+    when: cancel,
+    then: notFound,
+  },
+
+  // ExpireSession
+  {
+    name: 'the deadline sweeper expires a pending session: SessionExpired',
+    given: reach.pending,
+    when: expire,
+    then: [{ type: 'SessionExpired', data: { sessionId: SID, expiresAt: defaultData.SessionExpired.expiresAt } }],
+  },
+  ...terminal.map((status): Case => ({
+    name: `the deadline sweeper records nothing for a ${status} session: it has nothing to expire`,
+    given: reach[status],
+    when: expire,
+    then: [],
+  })),
+  {
+    name: 'expiring a session whose stream has no events answers 404',
+    given: [],
+    when: expire,
+    then: notFound,
+  },
+];
+
+for (const { name, given: facts, when, then } of cases) {
+  t.test(name, async (t) => {
+    const decided = given(...facts).when(when);
+    if (Array.isArray(then)) decided.then(t, then);
+    else decided.thenRefuses(t, then.error, then.match);
+  });
+}
+
+// ---- around the table ------------------------------------------------------------------------
 
 t.test('a late CredentialsStored after VmDestroyed is decided as [CredentialsStored], and completes', async (t) => {
-  const stream = history(fact('SessionStarted', SID), fact('VmDestroyed', SID));
-  const state = fold(stream);
-  t.equal(state.status, 'failed');
+  const failed = given(start, fact('VmDestroyed', SID));
+  t.equal(failed.state.status, 'failed');
 
   const late = fact('CredentialsStored', SID);
-  const events = decide({ type: 'RecordFact', fact: late }, state);
-  t.strictSame(events, [late]);
+  failed.when(recordFact(late)).then(t, [late]);
 
-  const appended = events.map((event, i) =>
-    recorded(event.type, event.data, {
-      revision: 2n + BigInt(i),
-      position: 500n + BigInt(i),
-      recordedAt: timeOf(2 + i),
-    }),
-  );
-  const after = fold(appended, state);
+  // Appended, it is the stream's next event.
+  const { after } = failed.whenApplied(late);
   t.equal(after.status, 'completed', 'the credential wins');
   t.strictSame(
     after.anomalies.map((a) => a.kind),
@@ -94,40 +231,24 @@ t.test('a late CredentialsStored after VmDestroyed is decided as [CredentialsSto
   );
 });
 
-t.test('CancelSession on a pending session → [SessionCancelled]', async (t) => {
-  const events = decide(cancel, stateOf.pending);
-  t.strictSame(events, [{ type: 'SessionCancelled', data: { sessionId: SID, cancelledBy: 'user-1' } }]);
-  assertValid(t, events);
-});
-
-t.test('CancelSession on a terminal session → SessionAlreadyTerminalError with its status', async (t) => {
-  for (const status of ['completed', 'failed', 'cancelled'] as const) {
-    const error = catchError(() => decide(cancel, stateOf[status]));
-    t.ok(error instanceof SessionAlreadyTerminalError, status);
-    t.ok(error instanceof DomainError);
-    t.match(error, { sessionId: SID, status, code: 'session-already-terminal', name: 'SessionAlreadyTerminalError' });
-  }
-});
-
-t.test('CancelSession on a stream with no events → SessionNotFoundError', async (t) => {
-  const error = catchError(() => decide(cancel, initialState));
-  t.ok(error instanceof SessionNotFoundError);
-  t.ok(error instanceof DomainError);
-  t.match(error, { sessionId: SID, code: 'session-not-found', name: 'SessionNotFoundError' });
-});
-
 t.test('decide leaves the state alone', async (t) => {
-  const before = structuredClone(stateOf.pending);
-  decide(cancel, stateOf.pending);
-  decide({ type: 'RecordFact', fact: fact('CredentialsStored', SID) }, stateOf.pending);
-  t.strictSame(stateOf.pending, before);
+  const { state } = given(...reach.pending);
+  const before = structuredClone(state);
+  for (const command of [cancel, recordFact(fact('CredentialsStored', SID)), completeLegacy, expire, startSession]) {
+    try {
+      sessionDecider.decide(command, state);
+    } catch {
+      // A refusal leaves it alone, too.
+    }
+  }
+  t.strictSame(state, before);
 });
 
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
+t.test("decide's output passes the codec: the store would accept every event decided above", async (t) => {
+  for (const { name, given: facts, when, then } of cases) {
+    if (!Array.isArray(then)) continue;
+    for (const event of sessionDecider.decide(when, given(...facts).state)) {
+      t.doesNotThrow(() => ledgerEventCodec.prepare(newEvent(event)), `${event.type}, when ${name}`);
+    }
   }
-  throw new Error('expected a throw');
-}
+});

@@ -1,12 +1,12 @@
 import t from 'tap';
+import { EventId } from '../../src/contract/index.js';
 import {
   categoryOf,
   derivedEventId,
-  EventId,
   eventTypes,
   InvalidEventError,
   ledgerEventCodec,
-  sessionIdOf,
+  sessionIdOfStream,
   sessionStreamName,
   UndecodableEventError,
   UnknownEventTypeError,
@@ -99,8 +99,8 @@ t.test('stream names', async (t) => {
   t.equal(sessionStreamName('abc'), 'authSession-abc');
   t.equal(categoryOf('authSession-abc-def'), 'authSession', 'the category ends at the first dash');
   t.equal(categoryOf('noDash'), 'noDash');
-  t.equal(sessionIdOf('authSession-abc-def'), 'abc-def');
-  t.equal(sessionIdOf('otherCategory-abc'), null);
+  t.equal(sessionIdOfStream('authSession-abc-def'), 'abc-def');
+  t.equal(sessionIdOfStream('otherCategory-abc'), null);
 });
 
 t.test('derived event ids are stable, distinct and valid UUIDs', async (t) => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
+import { EventId } from '../../src/contract/index.js';
 import {
   EXPIRED_FAILURE,
   VM_DESTROYED_FAILURE,
@@ -18,7 +19,6 @@ import {
   type SessionState,
 } from '../../projections/index.js';
 import {
-  EventId,
   EventMetadata,
   LedgerEvent,
   eventTypes,

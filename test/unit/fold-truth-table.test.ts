@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's "completed is terminal" truth table, one test per cell, and the rules around
+ * DESIGN.md's "completed is terminal" truth table, one table here too, and the rules around
  * it: SessionStarted, anomalies, completedAt, errorMessageOf.
  *
  * Each cell folds a stream that reaches the row's state, applies the column's event, and
@@ -19,7 +19,8 @@ import {
   type SessionState,
   type SessionStatus,
 } from '../../projections/index.js';
-import type { LedgerEvent, RecordedEvent } from '../../src/events/index.js';
+import type { EventType, LedgerEvent, RecordedEvent } from '../../src/events/index.js';
+import { given, type Applied } from '../support/decider-spec.js';
 import { defaultData, fact, history, timeOf } from '../support/events.js';
 
 const SID = 'session-1';
@@ -39,194 +40,183 @@ const reach: Record<SessionStatus, readonly LedgerEvent[]> = {
   cancelled: [start, cancelled],
 };
 
-/** Folds the row's stream, then applies `event`; returns the states before and after it. */
-function cell(t: Test, from: SessionStatus, event: LedgerEvent) {
-  const events = history(...reach[from], event);
-  const last = events.at(-1) as RecordedEvent;
-  const before = fold(events.slice(0, -1));
-  t.equal(before.status, from, `the stream reaches ${from}`);
-  return { before, after: fold(events), last, at: last.metadata.recordedAt };
+// ---- the truth table -------------------------------------------------------------------------
+
+/** One cell: the row's state, the column's event, and what the event does there. */
+interface Cell {
+  /** The design's words for the cell. */
+  readonly cell: string;
+  readonly from: SessionStatus;
+  readonly event: LedgerEvent;
+  /** What changes besides updatedAt, revision and position; nothing if absent. */
+  readonly changes?: (applied: Applied) => Partial<SessionState>;
+  /** The anomalies the event notes. */
+  readonly anomalies?: readonly AnomalyKind[];
+  /** What the cell's words say besides the state, checked on its own. */
+  readonly also?: (t: Test, cell: { before: SessionState; after: SessionState }) => void;
 }
 
-/** `before` with what every event sets, the given changes, and the given new anomalies. */
-function expected(
-  before: SessionState,
-  last: RecordedEvent,
-  changes: Partial<SessionState>,
-  anomalies: readonly AnomalyKind[] = [],
-): SessionState {
-  const at = last.metadata.recordedAt;
-  return {
-    ...before,
-    ...changes,
-    updatedAt: at,
-    revision: last.revision,
-    position: last.position,
-    anomalies: [...before.anomalies, ...anomalies.map((kind) => ({ kind, position: last.position, at }))],
-  };
-}
-
-// ---- pending ---------------------------------------------------------------------------------
-
-t.test('pending + CredentialsStored → completed', async (t) => {
-  const { before, after, last, at } = cell(t, 'pending', credentials);
-  t.strictSame(after, expected(before, last, { status: 'completed', completedAt: at, credentialRef: 'cred-first' }));
+const completes = ({ at }: Applied): Partial<SessionState> => ({
+  status: 'completed',
+  completedAt: at,
+  credentialRef: 'cred-first',
 });
+const vmTimeNoted = ({ at }: Applied): Partial<SessionState> => ({ vmDestroyedAt: at });
 
-t.test('pending + VmDestroyed → failed: "VM destroyed before OAuth completion"', async (t) => {
-  const { before, after, last, at } = cell(t, 'pending', vmDestroyed);
-  t.strictSame(
-    after,
-    expected(before, last, {
+const table: Cell[] = [
+  // pending
+  { cell: 'pending + CredentialsStored → completed', from: 'pending', event: credentials, changes: completes },
+  {
+    cell: 'pending + VmDestroyed → failed: "VM destroyed before OAuth completion"',
+    from: 'pending',
+    event: vmDestroyed,
+    changes: ({ at, position }) => ({
       status: 'failed',
-      failure: {
-        reason: 'vmDestroyed',
-        errorMessage: 'VM destroyed before OAuth completion',
-        at,
-        position: last.position,
-      },
+      failure: { reason: 'vmDestroyed', errorMessage: 'VM destroyed before OAuth completion', at, position },
       vmDestroyedAt: at,
     }),
-  );
-  t.equal(VM_DESTROYED_FAILURE.errorMessage, 'VM destroyed before OAuth completion');
-});
-
-t.test('pending + SessionFailed → failed: its reason', async (t) => {
-  const { before, after, last, at } = cell(t, 'pending', failed);
-  t.strictSame(
-    after,
-    expected(before, last, {
+    also: (t) => t.equal(VM_DESTROYED_FAILURE.errorMessage, 'VM destroyed before OAuth completion'),
+  },
+  {
+    cell: 'pending + SessionFailed → failed: its reason',
+    from: 'pending',
+    event: failed,
+    changes: ({ at, position }) => ({
       status: 'failed',
-      failure: { reason: 'consentDenied', errorMessage: 'The user denied consent', at, position: last.position },
+      failure: { reason: 'consentDenied', errorMessage: 'The user denied consent', at, position },
     }),
-  );
-});
-
-t.test('pending + SessionCancelled → cancelled', async (t) => {
-  const { before, after, last, at } = cell(t, 'pending', cancelled);
-  t.strictSame(after, expected(before, last, { status: 'cancelled', cancelledBy: 'user-1', cancelledAt: at }));
-});
-
-t.test('pending + SessionExpired → failed: expired', async (t) => {
-  const { before, after, last, at } = cell(t, 'pending', expired);
-  t.strictSame(
-    after,
-    expected(before, last, {
+  },
+  {
+    cell: 'pending + SessionCancelled → cancelled',
+    from: 'pending',
+    event: cancelled,
+    changes: ({ at }) => ({ status: 'cancelled', cancelledBy: 'user-1', cancelledAt: at }),
+  },
+  {
+    cell: 'pending + SessionExpired → failed: expired',
+    from: 'pending',
+    event: expired,
+    changes: ({ at, position }) => ({
       status: 'failed',
-      failure: {
-        reason: 'expired',
-        errorMessage: 'Session expired before OAuth completion',
-        at,
-        position: last.position,
-      },
+      failure: { reason: 'expired', errorMessage: 'Session expired before OAuth completion', at, position },
     }),
-  );
-  t.equal(EXPIRED_FAILURE.reason, 'expired');
-});
+    also: (t) => t.equal(EXPIRED_FAILURE.reason, 'expired'),
+  },
 
-// ---- completed -------------------------------------------------------------------------------
+  // completed
+  {
+    cell: 'completed + CredentialsStored → completed (duplicate noted)',
+    from: 'completed',
+    event: fact('CredentialsStored', SID, { credentialRef: 'cred-second' }),
+    anomalies: ['duplicateCredentials'],
+    also: (t, { before, after }) => {
+      t.equal(after.completedAt, before.completedAt, 'completedAt is the first credential’s');
+      t.equal(after.credentialRef, 'cred-first');
+    },
+  },
+  {
+    cell: 'completed + VmDestroyed → completed (VM time noted)',
+    from: 'completed',
+    event: vmDestroyed,
+    changes: vmTimeNoted,
+    also: (t, { after }) => t.equal(after.failure, null, 'the clean-up is no failure'),
+  },
+  {
+    cell: 'completed + SessionFailed → completed (ignored failure noted)',
+    from: 'completed',
+    event: failed,
+    anomalies: ['failureIgnored'],
+    also: (t, { after }) => t.equal(errorMessageOf(after), null),
+  },
+  { cell: 'completed + SessionCancelled → completed', from: 'completed', event: cancelled },
+  { cell: 'completed + SessionExpired → completed', from: 'completed', event: expired },
 
-t.test('completed + CredentialsStored → completed (duplicate noted)', async (t) => {
-  const again = fact('CredentialsStored', SID, { credentialRef: 'cred-second' });
-  const { before, after, last } = cell(t, 'completed', again);
-  t.strictSame(after, expected(before, last, {}, ['duplicateCredentials']));
-  t.equal(after.completedAt, before.completedAt, 'completedAt is the first credential’s');
-  t.equal(after.credentialRef, 'cred-first');
-});
+  // failed
+  {
+    cell: 'failed + CredentialsStored → completed, anomaly completedAfterFailure',
+    from: 'failed',
+    event: credentials,
+    changes: completes,
+    anomalies: ['completedAfterFailure'],
+    also: (t, { before, after }) => t.strictSame(after.failure, before.failure, 'the failure is kept for auditors'),
+  },
+  {
+    cell: 'failed + VmDestroyed → failed (VM time noted)',
+    from: 'failed',
+    event: vmDestroyed,
+    changes: vmTimeNoted,
+    also: (t, { after }) => t.equal(after.failure?.reason, 'consentDenied', 'the first reason is kept'),
+  },
+  {
+    cell: 'failed + SessionFailed → failed (first reason kept)',
+    from: 'failed',
+    event: fact('SessionFailed', SID, { reason: 'timeout', errorMessage: 'Too slow' }),
+    also: (t, { after }) => t.equal(after.failure?.reason, 'consentDenied'),
+  },
+  {
+    cell: 'failed + SessionCancelled → failed',
+    from: 'failed',
+    event: cancelled,
+    also: (t, { after }) => t.equal(after.cancelledBy, null),
+  },
+  { cell: 'failed + SessionExpired → failed', from: 'failed', event: expired },
 
-t.test('completed + VmDestroyed → completed (VM time noted)', async (t) => {
-  const { before, after, last, at } = cell(t, 'completed', vmDestroyed);
-  t.strictSame(after, expected(before, last, { vmDestroyedAt: at }));
-  t.equal(after.failure, null, 'the clean-up is no failure');
-});
+  // cancelled
+  {
+    cell: 'cancelled + CredentialsStored → completed, anomaly completedAfterCancel',
+    from: 'cancelled',
+    event: credentials,
+    changes: completes,
+    anomalies: ['completedAfterCancel'],
+    also: (t, { after }) => t.equal(after.cancelledBy, 'user-1', 'the cancellation is kept for auditors'),
+  },
+  {
+    cell: 'cancelled + VmDestroyed → cancelled (VM time noted)',
+    from: 'cancelled',
+    event: vmDestroyed,
+    changes: vmTimeNoted,
+  },
+  {
+    cell: 'cancelled + SessionFailed → cancelled',
+    from: 'cancelled',
+    event: failed,
+    also: (t, { after }) => t.equal(after.failure, null),
+  },
+  {
+    cell: 'cancelled + SessionCancelled → cancelled',
+    from: 'cancelled',
+    event: fact('SessionCancelled', SID, { cancelledBy: 'someone-else' }),
+    also: (t, { after }) => t.equal(after.cancelledBy, 'user-1', 'the first cancellation is kept'),
+  },
+  { cell: 'cancelled + SessionExpired → cancelled', from: 'cancelled', event: expired },
+];
 
-t.test('completed + SessionFailed → completed (ignored failure noted)', async (t) => {
-  const { before, after, last } = cell(t, 'completed', failed);
-  t.strictSame(after, expected(before, last, {}, ['failureIgnored']));
-  t.equal(errorMessageOf(after), null);
-});
+for (const { cell, from, event, changes, anomalies, also } of table) {
+  t.test(cell, async (t) => {
+    const applied = given(...reach[from]).whenApplied(event);
+    t.equal(applied.before.status, from, `the stream reaches ${from}`);
+    applied.thenChanges(t, changes?.(applied) ?? {}, anomalies);
+    also?.(t, applied);
+  });
+}
 
-t.test('completed + SessionCancelled → completed', async (t) => {
-  const { before, after, last } = cell(t, 'completed', cancelled);
-  t.strictSame(after, expected(before, last, {}));
-});
-
-t.test('completed + SessionExpired → completed', async (t) => {
-  const { before, after, last } = cell(t, 'completed', expired);
-  t.strictSame(after, expected(before, last, {}));
-});
-
-// ---- failed ----------------------------------------------------------------------------------
-
-t.test('failed + CredentialsStored → completed, anomaly completedAfterFailure', async (t) => {
-  const { before, after, last, at } = cell(t, 'failed', credentials);
+t.test('the table has each of the design’s 20 cells once: every state × every event but the start', async (t) => {
+  const columns: EventType[] = [
+    'CredentialsStored',
+    'VmDestroyed',
+    'SessionFailed',
+    'SessionCancelled',
+    'SessionExpired',
+  ];
+  const rows = Object.keys(reach) as SessionStatus[];
   t.strictSame(
-    after,
-    expected(before, last, { status: 'completed', completedAt: at, credentialRef: 'cred-first' }, [
-      'completedAfterFailure',
-    ]),
+    table.map(({ from, event }) => `${from} + ${event.type}`),
+    rows.flatMap((row) => columns.map((column) => `${row} + ${column}`)),
   );
-  t.strictSame(after.failure, before.failure, 'the failure is kept for auditors');
-});
-
-t.test('failed + VmDestroyed → failed (VM time noted)', async (t) => {
-  const { before, after, last, at } = cell(t, 'failed', vmDestroyed);
-  t.strictSame(after, expected(before, last, { vmDestroyedAt: at }));
-  t.equal(after.failure?.reason, 'consentDenied', 'the first reason is kept');
-});
-
-t.test('failed + SessionFailed → failed (first reason kept)', async (t) => {
-  const second = fact('SessionFailed', SID, { reason: 'timeout', errorMessage: 'Too slow' });
-  const { before, after, last } = cell(t, 'failed', second);
-  t.strictSame(after, expected(before, last, {}));
-  t.equal(after.failure?.reason, 'consentDenied');
-});
-
-t.test('failed + SessionCancelled → failed', async (t) => {
-  const { before, after, last } = cell(t, 'failed', cancelled);
-  t.strictSame(after, expected(before, last, {}));
-  t.equal(after.cancelledBy, null);
-});
-
-t.test('failed + SessionExpired → failed', async (t) => {
-  const { before, after, last } = cell(t, 'failed', expired);
-  t.strictSame(after, expected(before, last, {}));
-});
-
-// ---- cancelled -------------------------------------------------------------------------------
-
-t.test('cancelled + CredentialsStored → completed, anomaly completedAfterCancel', async (t) => {
-  const { before, after, last, at } = cell(t, 'cancelled', credentials);
-  t.strictSame(
-    after,
-    expected(before, last, { status: 'completed', completedAt: at, credentialRef: 'cred-first' }, [
-      'completedAfterCancel',
-    ]),
+  t.ok(
+    table.every(({ cell, from, event }) => cell.startsWith(`${from} + ${event.type} → `)),
+    'each cell is named for its row and column',
   );
-  t.equal(after.cancelledBy, 'user-1', 'the cancellation is kept for auditors');
-});
-
-t.test('cancelled + VmDestroyed → cancelled (VM time noted)', async (t) => {
-  const { before, after, last, at } = cell(t, 'cancelled', vmDestroyed);
-  t.strictSame(after, expected(before, last, { vmDestroyedAt: at }));
-});
-
-t.test('cancelled + SessionFailed → cancelled', async (t) => {
-  const { before, after, last } = cell(t, 'cancelled', failed);
-  t.strictSame(after, expected(before, last, {}));
-  t.equal(after.failure, null);
-});
-
-t.test('cancelled + SessionCancelled → cancelled', async (t) => {
-  const again = fact('SessionCancelled', SID, { cancelledBy: 'someone-else' });
-  const { before, after, last } = cell(t, 'cancelled', again);
-  t.strictSame(after, expected(before, last, {}));
-  t.equal(after.cancelledBy, 'user-1', 'the first cancellation is kept');
-});
-
-t.test('cancelled + SessionExpired → cancelled', async (t) => {
-  const { before, after, last } = cell(t, 'cancelled', expired);
-  t.strictSame(after, expected(before, last, {}));
 });
 
 // ---- around the table ------------------------------------------------------------------------
@@ -319,10 +309,7 @@ t.test('eventBeforeStart: noted, then the event is applied as usual', async (t) 
 
 t.test('duplicateStart: noted and ignored', async (t) => {
   const second = fact('SessionStarted', SID, { userId: 'user-2', provider: 'codex', browserVmId: 'vm-2' });
-  const events = history(start, second);
-  const first = fold(events.slice(0, 1));
-  const last = events[1] as RecordedEvent;
-  t.strictSame(fold(events), expected(first, last, {}, ['duplicateStart']));
+  given(start).whenApplied(second).thenChanges(t, {}, ['duplicateStart']);
 });
 
 t.test('sessionIdMismatch: noted, the event still applied, the session id kept', async (t) => {

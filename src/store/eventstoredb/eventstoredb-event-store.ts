@@ -127,7 +127,7 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       revision: event.revision,
       position,
       type: event.type,
-      dataJson: event.isJson ? JSON.stringify(event.data) : Buffer.from(event.data as Uint8Array).toString('utf8'),
+      dataJson: event.isJson ? JSON.stringify(event.data) : Buffer.from(event.data).toString('utf8'),
       metadataJson: JSON.stringify(event.metadata ?? {}),
     });
     remember(recorded.eventId, recorded.streamName);

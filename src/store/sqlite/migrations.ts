@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { LedgerError } from '../../ledger-error.js';
 
 /**
  * A schema as an ordered list of migrations, and the table where a database records the last
@@ -38,8 +39,9 @@ export const SCHEMA_VERSION = migrations.length;
 export const eventStoreSchema: Schema = { versionTable: 'schema_version', migrations };
 
 /** The file was written by a newer ledger; an older one must not guess at its tables. */
-export class SchemaTooNewError extends Error {
+export class SchemaTooNewError extends LedgerError {
   override readonly name = 'SchemaTooNewError';
+  readonly code = 'schema-too-new';
   constructor(
     readonly found: number,
     readonly supported: number = SCHEMA_VERSION,

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * RFC 9457 problem details. Each kind of failure has a stable `type` that clients can
  * switch on; `title` is fixed per type, `detail` says what happened this time.
@@ -19,38 +21,17 @@ export const problemTypes = {
 
 export type ProblemKind = keyof typeof problemTypes;
 
+/** Every problem's `type` is this, followed by its kind. */
 export const PROBLEM_TYPE_BASE = 'https://session-ledger.dev/problems/';
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  [extension: string]: unknown;
-}
+/** A problem as it travels: RFC 9457's members, and the kind's extension members beside them. */
+export const ProblemJson = z
+  .object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string(), instance: z.string().optional() })
+  .catchall(z.unknown());
+export type ProblemDetails = z.infer<typeof ProblemJson>;
 
-/** Thrown by routes; the error handler turns it into `application/problem+json`. */
-export class ProblemError extends Error {
-  override readonly name = 'ProblemError';
-  constructor(
-    readonly kind: ProblemKind,
-    detail: string,
-    /** Extension members, e.g. `currentRevision` or `issues`. */
-    readonly extensions: Record<string, unknown> = {},
-    /** Response headers, e.g. `Retry-After`. */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail);
-  }
-}
-
-export function problemBody(kind: ProblemKind, detail: string, extensions: Record<string, unknown> = {}): ProblemBody {
-  const { status, title } = problemTypes[kind];
-  return { type: `${PROBLEM_TYPE_BASE}${kind}`, title, status, detail, ...extensions };
-}
-
-/** A request that fails a rule no schema can state (one checked against configuration or the path). */
-export function invalidField(path: string, message: string): ProblemError {
-  return new ProblemError('validation', `${path}: ${message}`, { issues: [{ path, message }] });
+/** One issue of a `validation` problem: where in the request, and what is wrong there. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
 }

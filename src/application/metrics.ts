@@ -1,20 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommandHandler } from './command-handler.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { ReadModel } from '../projector/read-model.js';
 
 /**
- * The ledger's Prometheus metrics, in a registry of its own (one per app, so tests and
- * several apps in one process do not share counters).
+ * The ledger's Prometheus metrics, in a registry of its own (one per ledger, so tests and
+ * several ledgers in one process do not share counters). `/metrics` serves it.
  */
-export function createLedgerMetrics({
-  projector,
-  readModel,
-  openWatches,
-}: {
-  projector: Projector;
-  readModel: ReadModel;
-  openWatches: () => number;
-}) {
+export function createLedgerMetrics({ projector, readModel }: { projector: Projector; readModel: ReadModel }) {
   const registry = new Registry();
   const appends = new Counter({
     name: 'ledger_appends_total',
@@ -55,25 +48,20 @@ export function createLedgerMetrics({
     },
   });
 
-  new Gauge({
-    name: 'ledger_watches_open',
-    help: 'Open live watches (Server-Sent Events streams)',
-    registers: [registry],
-    collect() {
-      this.set(openWatches());
-    },
-  });
-
-  /** Times an append and counts it by type and outcome. */
-  async function timeAppend<T extends { alreadyRecorded: boolean }>(type: string, append: () => Promise<T>): Promise<T> {
-    const stop = appendSeconds.startTimer({ type });
-    const result = await append();
-    stop();
-    appends.inc({ type, outcome: result.alreadyRecorded ? 'already_recorded' : 'recorded' });
-    return result;
+  /** The same handler, timing each command that decides a fact and counting it by type and outcome. */
+  function instrument(handle: CommandHandler): CommandHandler {
+    return async (command, envelope, guard) => {
+      const stop = appendSeconds.startTimer();
+      const handled = await handle(command, envelope, guard);
+      if (handled.type !== null) {
+        stop({ type: handled.type });
+        appends.inc({ type: handled.type, outcome: handled.alreadyRecorded ? 'already_recorded' : 'recorded' });
+      }
+      return handled;
+    };
   }
 
-  return { registry, timeAppend };
+  return { registry, instrument };
 }
 
 export type LedgerMetrics = ReturnType<typeof createLedgerMetrics>;

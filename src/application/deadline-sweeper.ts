@@ -1,15 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SessionState } from '../../projections/index.js';
-import type { CommandHandler } from '../commands/handle-command.js';
+import type { CommandHandler } from './command-handler.js';
 import { derivedEventId, type Actor } from '../events/index.js';
+import { silentLogger, type PartLogger } from '../logger.js';
 import type { ReadModel } from '../projector/read-model.js';
-
-/** The part of a pino logger the sweeper uses. It logs counts, session ids and errors. */
-export interface DeadlineSweeperLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+import { LONGEST_TIMER_MS } from '../timers.js';
 
 export interface DeadlineSweeperOptions {
   /** Where due sessions are found: the projector's read model. */
@@ -22,7 +16,7 @@ export interface DeadlineSweeperOptions {
   intervalMs: number;
   /** Most sessions expired by one sweep; the oldest deadlines go first. Defaults to 100. */
   batchSize?: number;
-  logger?: DeadlineSweeperLogger;
+  logger?: PartLogger;
 }
 
 export interface SweepResult {
@@ -49,25 +43,6 @@ export const SWEEPER_ACTOR: Actor = Object.freeze({ role: 'ledger', sub: 'deadli
  */
 export const expiryEventId = (sessionId: string): string => derivedEventId(`SessionExpired/${sessionId}`);
 
-/** The guard's refusal: the stream has an outcome the read model has not caught up with. */
-class NoLongerPending extends Error {
-  override readonly name = 'NoLongerPending';
-}
-
-/**
- * Lets a pending session's stream be expired only while it is pending. The fold would keep a
- * completed session completed anyway; the guard keeps the log free of an expiry that did not
- * happen. A retry is guarded against the state before its own event, which is pending.
- */
-function stillPending(state: SessionState): void {
-  if (state.status !== 'pending') throw new NoLongerPending(`the session is already ${state.status}`);
-}
-
-const silent: DeadlineSweeperLogger = { info() {}, warn() {}, error() {} };
-
-/** Node fires a timer of a longer delay at once. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Appends `SessionExpired` to pending sessions whose `expiresAt` has passed. The read model
  * says which sessions are due; the command handler decides against the stream itself, so a
@@ -75,7 +50,7 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
  * expire one that has ended. Safe with several instances sweeping: see `expiryEventId`.
  */
 export function createDeadlineSweeper(options: DeadlineSweeperOptions): DeadlineSweeper {
-  const { readModel, commands, clock, intervalMs, batchSize = 100, logger = silent } = options;
+  const { readModel, commands, clock, intervalMs, batchSize = 100, logger = silentLogger } = options;
   if (!Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > LONGEST_TIMER_MS) {
     throw new RangeError(`invalid sweep interval ${String(intervalMs)}`);
   }
@@ -90,14 +65,10 @@ export function createDeadlineSweeper(options: DeadlineSweeperOptions): Deadline
   /** Records the expiry of one session; true when this call wrote it. */
   async function expire(sessionId: string, expiresAt: string): Promise<boolean> {
     try {
-      const result = await commands(
-        { type: 'RecordFact', fact: { type: 'SessionExpired', data: { sessionId, expiresAt } } },
-        { eventId: expiryEventId(sessionId), actor: SWEEPER_ACTOR },
-        stillPending,
-      );
-      return !result.alreadyRecorded;
+      // Decided against the stream itself: a session that ended meanwhile records nothing.
+      const result = await commands({ type: 'ExpireSession', data: { sessionId, expiresAt } }, { eventId: expiryEventId(sessionId), actor: SWEEPER_ACTOR });
+      return result.recorded;
     } catch (error) {
-      if (error instanceof NoLongerPending) return false;
       // One session's trouble must not hold up the others; it is due again next sweep.
       logger.warn({ err: error, sessionId }, 'could not expire a session; the next sweep tries again');
       return false;

@@ -1,23 +1,23 @@
 import { z } from 'zod';
-import { ANOMALY_KINDS } from '../../projections/index.js';
-import { EventId, ExternalRef, SessionId, Timestamp, eventDataSchemas, type EventType } from '../events/index.js';
-import type { SessionRow } from '../projector/session-row.js';
+import { eventDataSchemas, type EventType } from './facts.js';
+import { Decimal, EventId, ExternalRef, Provider, SessionId, Text, Timestamp, Trace } from './identifiers.js';
+import { AnomalyKind, SessionStatus } from './status.js';
 
-// The zod schemas of the HTTP API: the single source of request validation, of response
-// serialisation, and of the OpenAPI document.
-
-/** Positions and revisions travel as decimal strings: they are 64-bit. */
-export const Decimal = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'a non-negative decimal integer');
-const Trace = z.string().min(1).max(256);
+// The requests and answers of the ledger's HTTP API v1. The server validates and serialises
+// with them and generates its OpenAPI document from them; the typed client derives its types
+// from them and checks every answer against them. A change here changes both ends at once.
 
 export const SessionParams = z.strictObject({ id: SessionId });
 export const VmParams = z.strictObject({ vmId: ExternalRef });
+
+/** How long a session lasts when its start names no `expiresAt`. */
+export const DEFAULT_SESSION_TTL_MS = 15 * 60_000;
 
 export const StartSessionBody = z.strictObject({
   /** Chosen by the controller (legacy ids), or by the ledger when absent. */
   sessionId: SessionId.optional(),
   userId: ExternalRef,
-  provider: z.string().min(1).max(64),
+  provider: Provider,
   browserVmId: ExternalRef,
   /** Defaults to 15 minutes from now. */
   expiresAt: Timestamp.optional(),
@@ -25,6 +25,7 @@ export const StartSessionBody = z.strictObject({
   eventId: EventId.optional(),
   correlationId: Trace.optional(),
 });
+export type StartSessionBody = z.infer<typeof StartSessionBody>;
 
 /** An event as a writer posts it: the session id of its data comes from the path. */
 const postedEvent = <T extends EventType, Shape extends z.ZodRawShape>(type: T, data: z.ZodObject<Shape, z.core.$strict>) =>
@@ -49,82 +50,30 @@ export const AppendEventBody = z.discriminatedUnion('type', [
 export type AppendEventBody = z.infer<typeof AppendEventBody>;
 
 export const VmDestroyedBody = z.strictObject({
-  reason: z.string().min(1).max(2000),
+  reason: Text,
   /** Idempotency key of the call; each session's event id is derived from it. */
   eventId: EventId.optional(),
 });
+export type VmDestroyedBody = z.infer<typeof VmDestroyedBody>;
 
-export const SessionStatusSchema = z.enum(['pending', 'completed', 'failed', 'cancelled']);
+export const Anomaly = z.object({ kind: AnomalyKind, position: Decimal, at: z.string() });
 
+/** A session as v1 answers it: the read model's row in camelCase. */
 export const SessionJson = z.object({
   sessionId: z.string(),
   userId: z.string().nullable(),
   provider: z.string().nullable(),
   browserVmId: z.string().nullable(),
-  status: SessionStatusSchema,
+  status: SessionStatus,
   completedAt: z.string().nullable(),
   errorMessage: z.string().nullable(),
   createdAt: z.string().nullable(),
   updatedAt: z.string().nullable(),
   revision: Decimal,
   position: Decimal,
-  anomalies: z.array(z.object({ kind: z.enum(ANOMALY_KINDS), position: Decimal, at: z.string() })),
+  anomalies: z.array(Anomaly),
 });
 export type SessionJson = z.infer<typeof SessionJson>;
-
-export function sessionJson(row: SessionRow): SessionJson {
-  return {
-    ...row,
-    revision: String(row.revision),
-    position: String(row.position),
-    anomalies: row.anomalies.map((anomaly) => ({ ...anomaly, position: String(anomaly.position) })),
-  };
-}
-
-/** The legacy master controller's shape: the same row, with the `auth_sessions` column names. */
-export const LegacySessionJson = z.object({
-  session_id: z.string(),
-  user_id: z.string().nullable(),
-  provider: z.string().nullable(),
-  browser_vm_id: z.string().nullable(),
-  status: SessionStatusSchema,
-  completed_at: z.string().nullable(),
-  error_message: z.string().nullable(),
-  created_at: z.string().nullable(),
-  updated_at: z.string().nullable(),
-  revision: Decimal,
-  position: Decimal,
-  anomalies: SessionJson.shape.anomalies,
-});
-export type LegacySessionJson = z.infer<typeof LegacySessionJson>;
-
-export function legacySessionJson(row: SessionRow): LegacySessionJson {
-  const json = sessionJson(row);
-  return {
-    session_id: json.sessionId,
-    user_id: json.userId,
-    provider: json.provider,
-    browser_vm_id: json.browserVmId,
-    status: json.status,
-    completed_at: json.completedAt,
-    error_message: json.errorMessage,
-    created_at: json.createdAt,
-    updated_at: json.updatedAt,
-    revision: json.revision,
-    position: json.position,
-    anomalies: json.anomalies,
-  };
-}
-
-export const LegacySessionParams = z.strictObject({ sessionId: SessionId });
-
-/** What the legacy `complete` call may carry; no body at all is fine (fastify gives null). */
-export const LegacyCompleteBody = z
-  .strictObject({
-    /** The id of the row where the controller stored the credential; never the secret. */
-    credentialRef: ExternalRef.optional(),
-  })
-  .nullish();
 
 export const SessionQuery = z.strictObject({
   /** Wait (bounded) until the read model has passed this position. */
@@ -132,20 +81,22 @@ export const SessionQuery = z.strictObject({
   /** Fold the stream up to a position, or up to a moment. */
   asOf: z.union([Decimal, Timestamp]).optional(),
 });
+export type SessionQuery = z.infer<typeof SessionQuery>;
 
 export const ListQuery = z.strictObject({
   userId: ExternalRef.optional(),
-  status: SessionStatusSchema.optional(),
-  provider: z.string().min(1).max(64).optional(),
+  status: SessionStatus.optional(),
+  provider: Provider.optional(),
   cursor: z.string().min(1).max(512).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+export type ListQuery = z.infer<typeof ListQuery>;
 
 export const StartedJson = z.object({
   sessionId: z.string(),
   position: Decimal,
   revision: Decimal,
-  status: SessionStatusSchema,
+  status: SessionStatus,
   expiresAt: z.string(),
   /** A token for the OAuth agent, scoped to this session, expiring with it. */
   agentToken: z.string(),
@@ -155,12 +106,12 @@ export const AppendedJson = z.object({
   eventId: z.string(),
   position: Decimal,
   revision: Decimal,
-  status: SessionStatusSchema,
+  status: SessionStatus,
 });
 
 export const VmDestroyedJson = z.object({
   position: Decimal,
-  sessions: z.array(z.object({ sessionId: z.string(), position: Decimal, revision: Decimal, status: SessionStatusSchema })),
+  sessions: z.array(z.object({ sessionId: z.string(), position: Decimal, revision: Decimal, status: SessionStatus })),
 });
 
 export const RecordedEventJson = z.object({
@@ -176,9 +127,5 @@ export const SessionEventsJson = z.object({ sessionId: z.string(), events: z.arr
 
 export const SessionListJson = z.object({ sessions: z.array(SessionJson), nextCursor: z.string().nullable() });
 
-export const ProblemJson = z
-  .object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() })
-  .catchall(z.unknown());
-
-/** The problem answers every authenticated write and read may give, for the OpenAPI document. */
-export const commonProblems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 409: ProblemJson };
+/** `GET …/watch` resumes after the position a browser's `EventSource` sends back. */
+export const WatchHeaders = z.object({ 'last-event-id': Decimal.optional() });

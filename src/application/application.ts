@@ -1,0 +1,45 @@
+import type { ListQuery, SessionQuery, StartSessionBody } from '../contract/index.js';
+import type { Actor } from '../events/index.js';
+import type { Projector } from '../projector/projector-port.js';
+import type { ReadModel } from '../projector/read-model.js';
+import type { EventStore } from '../store/port.js';
+import type { Caller, OwnerCheck } from './caller.js';
+import type { CommandHandler } from './command-handler.js';
+import { completeLegacySession } from './complete-legacy-session.js';
+import { readiness } from './readiness.js';
+import { listSessions, readSession, sessionEvents } from './read-session.js';
+import { recordFact, type RecordFactInput } from './record-fact.js';
+import { startSession } from './start-session.js';
+import { recordVmDestroyed, type VmDestroyedInput } from './vm-destroyed.js';
+import { startWatch } from './watch-start.js';
+
+/** Everything the use cases take, each as much of it as it needs. */
+export interface ApplicationDeps {
+  store: EventStore;
+  readModel: ReadModel;
+  projector: Projector;
+  commands: CommandHandler;
+  clock: () => Date;
+  readWaitMs: number;
+}
+
+/**
+ * The ledger's use cases, bound to its parts: what the HTTP routes call, one per route. Each
+ * is a plain function of its own module, with its dependencies named there.
+ */
+export function createApplication(deps: ApplicationDeps) {
+  return {
+    startSession: (input: StartSessionBody, actor: Actor) => startSession(deps, input, actor),
+    recordFact: (input: RecordFactInput, caller: Caller) => recordFact(deps, input, caller),
+    recordVmDestroyed: (vmId: string, input: VmDestroyedInput, actor: Actor) => recordVmDestroyed(deps, vmId, input, actor),
+    completeLegacySession: (sessionId: string, input: { credentialRef?: string | undefined }, caller: Caller) =>
+      completeLegacySession(deps, sessionId, input, caller),
+    readSession: (sessionId: string, query: SessionQuery, mayUse: OwnerCheck) => readSession(deps, sessionId, query, mayUse),
+    sessionEvents: (sessionId: string, mayUse: OwnerCheck) => sessionEvents(deps, sessionId, mayUse),
+    listSessions: (query: ListQuery) => listSessions(deps, query),
+    startWatch: (sessionId: string, lastEventId: bigint | undefined, mayUse: OwnerCheck) => startWatch(deps, sessionId, lastEventId, mayUse),
+    readiness: () => readiness(deps),
+  };
+}
+
+export type Application = ReturnType<typeof createApplication>;

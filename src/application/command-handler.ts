@@ -1,0 +1,106 @@
+import { fold, type SessionState } from '../../projections/index.js';
+import type { EventType } from '../contract/index.js';
+import { sessionDecider, sessionOfCommand, type SessionCommand } from '../decide/index.js';
+import { currentSchemaVersion, ledgerUpcasters, sessionStreamName, type Actor, type EventMetadataInput, type RecordedEvent } from '../events/index.js';
+import { WrongExpectedRevisionError } from '../store/errors.js';
+import type { EventStore } from '../store/port.js';
+import type { OwnerCheck } from './caller.js';
+
+/** Who sends a command, and the idempotency key of the event it records. */
+export interface CommandEnvelope {
+  /** The client-chosen id of the event; a retry sends the same one. */
+  eventId: string;
+  actor: Actor;
+  correlationId?: string | undefined;
+  causationId?: string | undefined;
+  /** When set, the command applies only if the stream is at exactly this revision. */
+  expectedRevision?: bigint | undefined;
+}
+
+export interface HandledCommand {
+  /** The fact the command decided, if any (an expiry of a session that ended decides none). */
+  type: EventType | null;
+  /** The session's state just after the command's fact (as it was, when it decided none). */
+  state: SessionState;
+  /** The stream's revision after the command's fact. */
+  revision: bigint;
+  /** The position of the command's fact (of the stream's last event, when it decided none). */
+  position: bigint;
+  /** The fact was already in the stream: a retry, answered with the original's place. */
+  alreadyRecorded: boolean;
+  /** This call wrote the fact: it decided one, and it was not a retry. */
+  recorded: boolean;
+}
+
+/**
+ * `guard` sees the folded state of a session that exists before `decide`, and may throw to
+ * refuse the command: the HTTP layer checks there that the session is the caller's.
+ * Authorization only; the domain's refusals are `decide`'s.
+ */
+export type CommandHandler = (command: SessionCommand, envelope: CommandEnvelope, guard?: OwnerCheck) => Promise<HandledCommand>;
+
+export interface CommandHandlerOptions {
+  store: EventStore;
+  clock: () => Date;
+  /** How often to decide again when another writer appended in between. Defaults to 5. */
+  maxAttempts?: number;
+}
+
+/**
+ * Reads a session's stream, folds it, decides, and appends at the revision it decided on; the
+ * state after the command is the state it read, evolved by the fact it appended. A retried
+ * command (its event id is already in the stream) is decided against the state it first saw,
+ * so the store recognises the retry and answers the original's place. When another writer
+ * appends in between, it reads and decides again, unless the caller named an expected
+ * revision.
+ */
+export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandHandlerOptions): CommandHandler {
+  const { decide, evolve } = sessionDecider;
+
+  return async function handle(command, envelope, guard) {
+    const streamName = sessionStreamName(sessionOfCommand(command));
+    const { eventId, actor, correlationId, causationId } = envelope;
+    for (let attempt = 1; ; attempt++) {
+      const history = await store.readStream(streamName);
+      const retried = history.findIndex((event) => event.eventId === eventId);
+      const state = fold(retried === -1 ? history : history.slice(0, retried));
+      // A session with no events has no owner to check: `decide` refuses it, as not found.
+      if (state.revision >= 0n) guard?.(state);
+      if (retried === -1 && envelope.expectedRevision !== undefined && envelope.expectedRevision !== state.revision) {
+        throw new WrongExpectedRevisionError(streamName, envelope.expectedRevision, state.revision < 0n ? null : state.revision);
+      }
+      const [fact] = decide(command, state);
+      // `decide` refuses every command but a start on a stream with no events, so a stream
+      // that decided nothing has a last position.
+      if (fact === undefined) {
+        return { type: null, state, revision: state.revision, position: state.position ?? 0n, alreadyRecorded: false, recorded: false };
+      }
+      const metadata: EventMetadataInput = {
+        actor,
+        recordedAt: clock().toISOString(),
+        correlationId: correlationId ?? eventId,
+        ...(causationId && { causationId }),
+      };
+      try {
+        const result = await store.append(streamName, [{ ...fact, eventId, metadata }], {
+          expectedRevision: state.revision < 0n ? 'no_stream' : state.revision,
+        });
+        let appended: RecordedEvent;
+        if (retried !== -1) {
+          // A retry: the fact as it was first recorded, in the stream already read.
+          appended = history[retried]!;
+        } else if (result.alreadyRecorded) {
+          // A retry whose first attempt landed between the read and this append.
+          [appended] = (await store.readStream(streamName, { fromRevision: result.revision, maxCount: 1 })) as [RecordedEvent];
+        } else {
+          const schemaVersion = currentSchemaVersion(ledgerUpcasters, fact.type);
+          appended = { ...fact, eventId, streamName, revision: result.revision, position: result.position, metadata: { ...metadata, schemaVersion } };
+        }
+        return { ...result, type: fact.type, state: evolve(state, appended), recorded: !result.alreadyRecorded };
+      } catch (error) {
+        const raced = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
+        if (!raced || attempt >= maxAttempts) throw error;
+      }
+    }
+  };
+}

@@ -1,0 +1,110 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { LedgerConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createLedgerMetrics, type LedgerMetrics } from './metrics.js';
+import { createProjector, openReadModel, type Projector, type SqliteReadModel } from '../projector/index.js';
+import type { EventStore } from '../store/port.js';
+import { createDeadlineSweeper, type DeadlineSweeper } from './deadline-sweeper.js';
+import { createApplication, type Application } from './application.js';
+import { createCommandHandler, type CommandHandler } from './command-handler.js';
+import { openStore, type StoreChoice } from './open-store.js';
+
+export interface LedgerOptions {
+  store: StoreChoice;
+  /** What "now" is: every `recordedAt`, deadline and token time. Defaults to the system clock. */
+  clock?: () => Date;
+  /** Each part logs through a child of it (`part: projector`, …). Defaults to silent. */
+  logger?: Logger;
+  /** Accepted provider slugs. */
+  providers: readonly string[];
+  /** How long a read waits for the projector (`?after=`) before answering 503. Defaults to 5 s. */
+  readWaitMs?: number;
+  /** How often the deadline sweeper runs; 0 or absent: no sweeper (another instance sweeps). */
+  sweepIntervalMs?: number;
+}
+
+/** One ledger: its parts, built once, and the use cases over them. */
+export interface Ledger {
+  readonly store: EventStore;
+  readonly readModel: SqliteReadModel;
+  /** The SQLite connection the read model and its checkpoint live on. */
+  readonly readModelDb: Database.Database;
+  readonly projector: Projector;
+  /** The one command handler every writer goes through: the API's use cases and the sweeper. */
+  readonly commands: CommandHandler;
+  readonly sweeper: DeadlineSweeper | null;
+  readonly metrics: LedgerMetrics;
+  readonly application: Application;
+  readonly clock: () => Date;
+  readonly providers: readonly string[];
+  readonly logger: Logger;
+  /** Starts the projector, then the sweeper, which reads the projector's read model. */
+  start(): void;
+  /** Stops the sweeper after its sweep, then the projector after its transaction, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: `serve`, the other commands and the tests build the ledger here,
+ * from a store choice and settings, and nowhere else.
+ */
+export function createLedger(options: LedgerOptions): Ledger {
+  const { clock = () => new Date(), logger = createLogger('silent'), providers, readWaitMs = 5000, sweepIntervalMs = 0 } = options;
+  const opened = openStore(options.store);
+  const { store } = opened;
+  const readModel = openReadModel(opened.readModelDb);
+  const projector = createProjector({ store, db: opened.readModelDb, logger: logger.child({ part: 'projector' }) });
+  const metrics = createLedgerMetrics({ projector, readModel });
+  const commands = metrics.instrument(createCommandHandler({ store, clock }));
+  const sweeper =
+    sweepIntervalMs > 0
+      ? createDeadlineSweeper({ readModel, commands, clock, intervalMs: sweepIntervalMs, logger: logger.child({ part: 'sweeper' }) })
+      : null;
+  const application = createApplication({ store, readModel, projector, commands, clock, readWaitMs });
+  let closing: Promise<void> | null = null;
+
+  return {
+    store,
+    readModel,
+    readModelDb: opened.readModelDb,
+    projector,
+    commands,
+    sweeper,
+    metrics,
+    application,
+    clock,
+    providers,
+    logger,
+    start() {
+      projector.start();
+      sweeper?.start();
+    },
+    close() {
+      closing ??= (async () => {
+        // Before the projector and the store: a sweep in progress still appends and reads.
+        await sweeper?.stop();
+        await projector.stop();
+        await opened.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The options `serve` and the other commands build their ledger with, from the environment's settings. */
+export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?: Logger): LedgerOptions {
+  const store: StoreChoice =
+    config.LEDGER_STORE === 'sqlite'
+      ? { kind: 'sqlite', path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS }
+      : // The configuration refuses eventstoredb without a connection string.
+        { kind: 'eventstoredb', connectionString: config.EVENTSTORE_CONNECTION_STRING!, readModelPath: config.LEDGER_DB };
+  return {
+    store,
+    clock,
+    logger,
+    providers: config.LEDGER_PROVIDERS,
+    readWaitMs: config.LEDGER_READ_WAIT_MS,
+    sweepIntervalMs: config.LEDGER_SWEEP_INTERVAL_MS,
+  };
+}

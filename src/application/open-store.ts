@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
+import type { EventStore } from '../store/port.js';
+import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sqlite/index.js';
+
+/**
+ * Where the events live: the embedded SQLite file (which then holds the read model too), or
+ * EventStoreDB, with the read model in a SQLite file of this instance's own.
+ */
+export type StoreChoice =
+  | ({ kind: 'sqlite' } & SqliteEventStoreOptions)
+  | ({ kind: 'eventstoredb'; /** The read model's SQLite file. */ readModelPath: string } & EventStoreDbStoreOptions);
+
+export interface OpenedStore {
+  store: EventStore;
+  /** The SQLite connection that holds the read model and its checkpoint. */
+  readModelDb: Database.Database;
+  close(): Promise<void>;
+}
+
+/**
+ * The chosen event store, and the SQLite file the read model lives in: the same file as the
+ * events on the embedded default; a file of this instance's own on EventStoreDB, fed from
+ * `$all`, so instances scale out with no shared read database.
+ */
+export function openStore(choice: StoreChoice): OpenedStore {
+  if (choice.kind === 'sqlite') {
+    const store = openSqliteEventStore(choice);
+    return { store, readModelDb: store.database, close: () => store.close() };
+  }
+  const store = openEventStoreDbStore(choice);
+  mkdirSync(dirname(choice.readModelPath), { recursive: true });
+  const readModelDb = new Database(choice.readModelPath);
+  readModelDb.pragma('journal_mode = WAL');
+  // The read model can be rebuilt from the log, so it need not sync every commit.
+  readModelDb.pragma('synchronous = NORMAL');
+  return {
+    store,
+    readModelDb,
+    async close() {
+      await store.close();
+      readModelDb.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { fold, foldAsOf, type AsOf } from '../../projections/index.js';
+import type { ListQuery, SessionQuery } from '../contract/index.js';
+import { SessionNotFoundError } from '../decide/index.js';
+import { sessionStreamName, type RecordedEvent } from '../events/index.js';
+import type { Projector } from '../projector/projector-port.js';
+import type { ReadModel, SessionPage } from '../projector/read-model.js';
+import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
+import type { EventStore } from '../store/port.js';
+import type { OwnerCheck } from './caller.js';
+import { ReadModelLaggingError } from './errors.js';
+
+/** What a read waits on: the projector, for at most `readWaitMs`. */
+export interface ReadWaitDeps {
+  projector: Projector;
+  /** How long a read waits for the projector (`?after=`) before giving up. */
+  readWaitMs: number;
+}
+
+/** Waits (bounded) for the read model to pass `after`: a frontend never reads its own write as stale. */
+export async function awaitReadModel({ projector, readWaitMs }: ReadWaitDeps, after: bigint): Promise<void> {
+  if (await projector.waitForPosition(after, readWaitMs)) return;
+  throw new ReadModelLaggingError(projector.position, after, readWaitMs);
+}
+
+/**
+ * A session: the read model's row, after waiting for the position `after` names; or, with
+ * `asOf`, its stream folded as of a position or a moment.
+ */
+export async function readSession(
+  deps: ReadWaitDeps & { store: EventStore; readModel: ReadModel },
+  sessionId: string,
+  { after, asOf }: SessionQuery,
+  mayUse: OwnerCheck,
+): Promise<SessionRow> {
+  if (after !== undefined) await awaitReadModel(deps, BigInt(after));
+  let row: SessionRow | null;
+  if (asOf === undefined) {
+    row = deps.readModel.session(sessionId);
+  } else {
+    const state = foldAsOf(await deps.store.readStream(sessionStreamName(sessionId)), pointOf(asOf));
+    row = state.revision < 0n ? null : sessionRowOf(sessionId, state);
+  }
+  if (!row) throw new SessionNotFoundError(sessionId, asOf === undefined ? `no session ${sessionId}` : `no session ${sessionId} as of ${asOf}`);
+  mayUse(row);
+  return row;
+}
+
+/** The contract's `asOf`: a decimal position, or else an ISO time. */
+const pointOf = (asOf: string): AsOf => (/^\d+$/.test(asOf) ? { position: BigInt(asOf) } : { instant: Date.parse(asOf) });
+
+/** A session's raw stream, every event with its metadata. */
+export async function sessionEvents(deps: { store: EventStore }, sessionId: string, mayUse: OwnerCheck): Promise<RecordedEvent[]> {
+  const events = await deps.store.readStream(sessionStreamName(sessionId));
+  if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
+  mayUse(fold(events));
+  return events;
+}
+
+/** A page of sessions, newest first. */
+export function listSessions(deps: { readModel: ReadModel }, query: ListQuery): SessionPage {
+  const { userId, status, provider, cursor, limit } = query;
+  return deps.readModel.sessions({ userId, status, provider, cursor, limit });
+}

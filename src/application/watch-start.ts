@@ -1,0 +1,44 @@
+import { statusChangesAfter, type SessionStatus } from '../../projections/index.js';
+import { SessionNotFoundError } from '../decide/index.js';
+import { sessionStreamName } from '../events/index.js';
+import type { ReadModel } from '../projector/read-model.js';
+import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
+import type { EventStore } from '../store/port.js';
+import type { OwnerCheck } from './caller.js';
+
+/** Where a watch stands: the last position it has considered, and the status it last told. */
+export interface Told {
+  position: bigint;
+  status: SessionStatus;
+}
+
+export interface WatchStart {
+  /** Where the watch stands once `rows` are sent. */
+  told: Told;
+  /** What the watch sends first, in order. */
+  rows: SessionRow[];
+}
+
+/**
+ * What a live watch sends before it follows the projector: a fresh watch, the read model's
+ * row; a resumed one (`Last-Event-ID`), each status change after that position, folded from
+ * the stream itself, so none is repeated or missed even if the read model lags.
+ */
+export async function startWatch(
+  deps: { readModel: ReadModel; store: EventStore },
+  sessionId: string,
+  lastEventId: bigint | undefined,
+  mayUse: OwnerCheck,
+): Promise<WatchStart> {
+  if (lastEventId === undefined) {
+    const row = deps.readModel.session(sessionId);
+    if (!row) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
+    mayUse(row);
+    return { told: row, rows: [row] };
+  }
+  const events = await deps.store.readStream(sessionStreamName(sessionId));
+  if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
+  const { changes, now, considered } = statusChangesAfter(events, lastEventId);
+  mayUse(now);
+  return { told: { position: considered, status: now.status }, rows: changes.map((state) => sessionRowOf(sessionId, state)) };
+}
