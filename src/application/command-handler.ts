@@ -94,7 +94,7 @@ export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandH
           [appended] = (await store.readStream(streamName, { fromRevision: result.revision, maxCount: 1 })) as [RecordedEvent];
         } else {
           const schemaVersion = currentSchemaVersion(ledgerUpcasters, fact.type);
-          appended = { ...fact, eventId, streamName, revision: result.revision, position: result.position, metadata: { ...metadata, schemaVersion } };
+          appended = { ...fact, eventId, streamName, revision: result.revision, position: result.position, metadata: { ...metadata, schemaVersion }, hash: result.hash };
         }
         return { ...result, type: fact.type, state: evolve(state, appended), recorded: !result.alreadyRecorded };
       } catch (error) {

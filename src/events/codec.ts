@@ -22,15 +22,19 @@ export interface PreparedEvent {
   metadataJson: string;
 }
 
-/** An event as an adapter reads it back, before decoding. */
+/** An event exactly as the store holds it, before decoding: what the hash chain covers. */
 export interface StoredEvent {
   eventId: string;
   streamName: string;
   revision: bigint;
   position: bigint;
   type: string;
+  /** The data's JSON text as written. */
   dataJson: string;
+  /** The metadata's JSON text as written. */
   metadataJson: string;
+  /** The event's link in its stream's hash chain; null when it was recorded before the chain existed. */
+  hash: string | null;
 }
 
 export interface EventCodec {
@@ -96,6 +100,7 @@ export function createEventCodec(upcasters: UpcasterRegistry = ledgerUpcasters):
         revision: stored.revision,
         position: stored.position,
         metadata: metadata.data,
+        hash: stored.hash,
       } as RecordedEvent;
     },
   };

@@ -16,4 +16,6 @@ export type RecordedEvent<E extends LedgerEvent = LedgerEvent> = E & {
   /** Place in the whole store; strictly increasing in append order. */
   position: bigint;
   metadata: EventMetadata;
+  /** Its link in the stream's hash chain (`src/store/hash-chain.ts`); null for an event recorded before the chain existed. */
+  hash: string | null;
 };

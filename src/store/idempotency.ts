@@ -33,5 +33,5 @@ export function earlierResultOf(
     throw new EventIdConflictError(seen.eventId, streamName, 'partialRetry');
   }
   const last = recorded.reduce((latest, event) => (event.revision > latest.revision ? event : latest));
-  return { revision: last.revision, position: last.position, alreadyRecorded: true };
+  return { revision: last.revision, position: last.position, hash: last.hash, alreadyRecorded: true };
 }

@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from '../events/index.js';
+import type { NewEvent, RecordedEvent, StoredEvent } from '../events/index.js';
 
 /**
  * The event store port. Two adapters implement it (SQLite, EventStoreDB) and one
@@ -22,6 +22,8 @@ export interface AppendResult {
   revision: bigint;
   /** Global position of the last event of the append. */
   position: bigint;
+  /** The hash of the last event of the append: the stream's chain head after it (null only for a retry of an event recorded before the chain). */
+  hash: string | null;
   /**
    * True when every event id of the append was already recorded in that stream with the
    * same type and data: the original result is returned and nothing is written.
@@ -67,7 +69,8 @@ export interface Subscription extends AsyncIterable<SubscriptionMessage> {
 
 export interface EventStore {
   /**
-   * Appends events to one stream atomically, or not at all.
+   * Appends events to one stream atomically, or not at all. Each event is stored with its
+   * link in the stream's hash chain (`hash-chain.ts`), computed here from the stream's head.
    *
    * Idempotency, the same for every adapter: when every event id of the append is already
    * in that stream with the same type and data, the original result (of the latest of
@@ -84,6 +87,12 @@ export interface EventStore {
 
   /** One page of every stream's events in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+
+  /** A stream's events exactly as stored, forwards and undecoded, with their hashes: what an audit checks. */
+  readStoredStream(streamName: string): Promise<StoredEvent[]>;
+
+  /** One page of every stream's events exactly as stored, in position order. */
+  readStoredAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
 
   subscribe(options?: SubscribeOptions): Subscription;
 

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import t from 'tap';
-import { InvalidEventError, UnknownEventTypeError, type NewEvent } from '../../src/events/index.js';
+import { InvalidEventError, UnknownEventTypeError, type NewEvent, type StoredEvent } from '../../src/events/index.js';
 import {
   EventIdConflictError,
   InvalidStoreRequestError,
@@ -27,7 +27,24 @@ import {
 export interface StoreUnderTest {
   name: string;
   open(): Promise<EventStore>;
+  /**
+   * Writes events to a stream as a ledger did before the hash chain existed: as the codec
+   * prepares them, with no hash. The stream must be new.
+   */
+  appendBeforeTheChain(streamName: string, events: readonly NewEvent[]): Promise<void>;
 }
+
+/** The chain's formula as the README gives it to auditors, written out here independently of `hash-chain.ts`. */
+const auditorsHash = (previous: string, event: StoredEvent) =>
+  createHash('sha256')
+    .update([previous, event.streamName, String(event.revision), event.eventId, event.type, event.dataJson, event.metadataJson].join('\n'))
+    .digest('hex');
+
+/** Each event's hash, recomputed from the genesis as an auditor would. */
+const recomputed = (stream: readonly StoredEvent[]) => {
+  let previous = '0'.repeat(64);
+  return stream.map((event) => (previous = auditorsHash(previous, event)));
+};
 
 const uniqueSession = () => randomUUID();
 const streamOf = (sessionId: string) => `authSession-${sessionId}`;
@@ -209,7 +226,7 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       const [started, stored] = [newSessionStarted(id), newCredentialsStored(id)];
       const original = await store.append(streamOf(id), [started, stored]);
       const [first] = await store.readStream(streamOf(id));
-      t.same(await store.append(streamOf(id), [started]), { revision: 0n, position: first!.position, alreadyRecorded: true });
+      t.same(await store.append(streamOf(id), [started]), { revision: 0n, position: first!.position, hash: first!.hash, alreadyRecorded: true });
       t.same(await store.append(streamOf(id), [stored, started]), { ...original, alreadyRecorded: true }, 'answers the latest');
       t.equal((await store.readStream(streamOf(id))).length, 2, 'nothing was written');
     });
@@ -392,6 +409,57 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       t.equal((await store.readStream(streamOf(id))).length, 2);
     });
 
+    t.test('every event is stored with its link in its stream\'s hash chain', async (t) => {
+      const id = uniqueSession();
+      const answers = [
+        await store.append(streamOf(id), [newSessionStarted(id)]),
+        await store.append(streamOf(id), [newVmDestroyed(id), newCredentialsStored(id)]),
+        await store.append(streamOf(id), [newSessionFailed(id)]),
+      ];
+      const stored = await store.readStoredStream(streamOf(id));
+      t.equal(stored.length, 4);
+      t.same(stored.map((event) => event.hash), recomputed(stored), "each hash is SHA-256 over the previous one and the event as stored, from 64 zeros");
+      t.same(answers.map((answer) => answer.hash), [stored[0]!.hash, stored[2]!.hash, stored[3]!.hash], 'an append answers the hash of its last event');
+      const decoded = await store.readStream(streamOf(id));
+      t.same(decoded.map((event) => event.hash), stored.map((event) => event.hash), 'a decoded event carries its hash');
+      t.same(decoded.map((event) => JSON.stringify(event.data)), stored.map((event) => event.dataJson), 'the stored data is the JSON of the data');
+      t.same(
+        decoded.map((event) => JSON.stringify(event.metadata)),
+        stored.map((event) => event.metadataJson),
+        'and the stored metadata the JSON of the metadata, the hash not among it',
+      );
+      const all = await store.readStoredAll({ after: answers[0]!.position - 1n, category: 'authSession', maxCount: 10_000 });
+      t.same(
+        all.filter((event) => event.streamName === streamOf(id)),
+        stored,
+        'reading all as stored gives the same events, with their hashes',
+      );
+      t.match(await store.append(streamOf(id), [newSessionFailed(id, {}, { eventId: stored[3]!.eventId })]), { alreadyRecorded: true, hash: stored[3]!.hash }, 'a retry answers the original hash');
+    });
+
+    t.test("a stream's chain is its own: the same events in another stream hash differently", async (t) => {
+      const [a, b] = [uniqueSession(), uniqueSession()];
+      const started = newSessionStarted(a);
+      await store.append(streamOf(a), [started]);
+      await store.append(streamOf(b), [{ ...started, eventId: randomUUID() }]);
+      const [first] = await store.readStoredStream(streamOf(a));
+      const [second] = await store.readStoredStream(streamOf(b));
+      t.not(first!.hash, second!.hash);
+    });
+
+    t.test('a stream recorded before the chain: its events are not rewritten, and the first chained one links over them', async (t) => {
+      const id = uniqueSession();
+      await subject.appendBeforeTheChain(streamOf(id), [newSessionStarted(id), newVmDestroyed(id)]);
+      const before = await store.readStoredStream(streamOf(id));
+      t.same(before.map((event) => event.hash), [null, null], 'no hash was recorded for them');
+      const appended = await store.append(streamOf(id), [newCredentialsStored(id)], { expectedRevision: 1n });
+      const after = await store.readStoredStream(streamOf(id));
+      t.same(after.slice(0, 2), before, 'the earlier events are as they were');
+      t.equal(after[2]!.hash, recomputed(after)[2], 'the first chained hash covers the earlier events too');
+      t.equal(appended.hash, after[2]!.hash);
+      t.same((await store.readStream(streamOf(id))).map((event) => event.hash), [null, null, after[2]!.hash]);
+    });
+
     t.test('a closed store refuses calls and ends its subscriptions', async (t) => {
       const other = await subject.open();
       const subscription = other.subscribe({ after: await here(), category: uniqueCategory() });
@@ -407,6 +475,8 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       await t.rejects(other.append(streamOf(id), [newSessionStarted(id)]), StoreClosedError);
       await t.rejects(other.readStream(streamOf(id)), StoreClosedError);
       await t.rejects(other.readAll(), StoreClosedError);
+      await t.rejects(other.readStoredStream(streamOf(id)), StoreClosedError);
+      await t.rejects(other.readStoredAll(), StoreClosedError);
       await t.rejects(other.lastPosition(), StoreClosedError);
       t.throws(() => other.subscribe(), StoreClosedError);
       await other.close();

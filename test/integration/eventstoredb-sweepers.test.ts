@@ -219,7 +219,7 @@ t.test("B reads a stream, A expires the session, then B appends: B's append is A
   // copy carries B's own recordedAt and expected the revision before A's.
   t.same(
     held.appends,
-    [{ sessionId: 'contested', answered: { revision: byA!.revision, position: byA!.position, alreadyRecorded: true } }],
+    [{ sessionId: 'contested', answered: { revision: byA!.revision, position: byA!.position, hash: byA!.hash, alreadyRecorded: true } }],
     "B's append is recognised as A's",
   );
   t.match(await expiriesOf(a.store, 'contested'), [{ eventId: expiryEventId('contested'), metadata: { recordedAt: a.clock().toISOString() } }]);

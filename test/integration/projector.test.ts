@@ -12,9 +12,10 @@ import type { Projector } from '../../src/projector/projector-port.js';
 import { InvalidCursorError, type SessionFilter } from '../../src/projector/read-model.js';
 import type { SessionRow } from '../../src/projector/session-row.js';
 import { openReadModel } from '../../src/projector/sqlite-read-model.js';
+import { readModelSchema } from '../../src/projector/read-model-schema.js';
 import { StoreClosedError } from '../../src/store/errors.js';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/store/sqlite/index.js';
-import { migrate, SchemaTooNewError } from '../../src/store/sqlite/migrations.js';
+import { eventStoreSchema, migrate, SchemaTooNewError, type Schema } from '../../src/store/sqlite/migrations.js';
 import {
   newCredentialsStored,
   newSessionCancelled,
@@ -385,7 +386,7 @@ t.test('the read model in a file of its own, as in EventStoreDB mode', async (t)
   await noDifferences(t, store, db);
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
   t.same(tables, ['auth_sessions', 'projector_checkpoint', 'read_model_version'], 'only the read model lives there');
-  t.same(db.prepare('select version from read_model_version').pluck().all(), [1, 2]);
+  t.same(db.prepare('select version from read_model_version').pluck().all(), readModelSchema.migrations.map((_, index) => index + 1));
 });
 
 t.test('the read model schema is versioned on its own', async (t) => {
@@ -393,9 +394,10 @@ t.test('the read model schema is versioned on its own', async (t) => {
   const store = openStore(t, path);
   openReadModel(store.database);
   openReadModel(store.database);
-  t.same(store.database.prepare('select version from read_model_version').pluck().all(), [1n, 2n], 'each applied once');
-  t.same(store.database.prepare('select version from schema_version').pluck().all(), [1n], "the store's own version untouched");
-  store.database.prepare('insert into read_model_version (version, applied_at) values (3, ?)').run('later');
+  const versionsOf = (schema: Schema) => schema.migrations.map((_, index) => BigInt(index + 1));
+  t.same(store.database.prepare('select version from read_model_version').pluck().all(), versionsOf(readModelSchema), 'each applied once');
+  t.same(store.database.prepare('select version from schema_version').pluck().all(), versionsOf(eventStoreSchema), "the store's own versions untouched");
+  store.database.prepare('insert into read_model_version (version, applied_at) values (?, ?)').run(readModelSchema.migrations.length + 1, 'later');
   t.throws(() => openReadModel(store.database), SchemaTooNewError, 'a read model from a newer ledger is refused');
   const refusal = (() => {
     try {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { createEventCodec, UndecodableEventError } from '../../src/events/index.js';
+import { createEventCodec, ledgerEventCodec, UndecodableEventError } from '../../src/events/index.js';
+import { chainBreakOf, chainHashes, GENESIS_HASH } from '../../src/store/hash-chain.js';
+import { eventStoreSchema, migrate } from '../../src/store/sqlite/migrations.js';
 import type { SubscriptionMessage } from '../../src/store/port.js';
 import { openSqliteEventStore, SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/sqlite/index.js';
 import { newCredentialsStored, newSessionFailed, newSessionStarted } from '../support/events.js';
@@ -35,10 +37,30 @@ t.test('the schema is created on open, recorded, and not applied twice', async (
   await openSqliteEventStore({ path }).close();
   await openSqliteEventStore({ path }).close();
   const db = new Database(path);
-  t.same(db.prepare('select version from schema_version').pluck().all(), [SCHEMA_VERSION]);
+  t.same(db.prepare('select version from schema_version').pluck().all(), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
   db.prepare('insert into schema_version (version, applied_at) values (?, ?)').run(SCHEMA_VERSION + 1, 'later');
   db.close();
   t.throws(() => openSqliteEventStore({ path }), SchemaTooNewError, 'a file from a newer ledger is refused');
+});
+
+t.test('migration 2 gives a version-1 file the hash column; its events stay as they were, and the chain links over them', async (t) => {
+  const path = freshPath();
+  const old = new Database(path);
+  migrate(old, { versionTable: eventStoreSchema.versionTable, migrations: eventStoreSchema.migrations.slice(0, 1) });
+  const started = ledgerEventCodec.prepare(newSessionStarted('old'));
+  old
+    .prepare('insert into events (stream_name, category, revision, event_id, type, data, metadata) values (?, ?, 0, ?, ?, ?, ?)')
+    .run('authSession-old', 'authSession', started.eventId, started.type, started.dataJson, started.metadataJson);
+  old.close();
+
+  const store = openSqliteEventStore({ path });
+  t.teardown(() => store.close());
+  const [before] = await store.readStoredStream('authSession-old');
+  t.match(before, { eventId: started.eventId, dataJson: started.dataJson, metadataJson: started.metadataJson, hash: null }, 'the old event as it was, with no hash');
+  const { hash } = await store.append('authSession-old', [newCredentialsStored('old')], { expectedRevision: 0n });
+  const stream = await store.readStoredStream('authSession-old');
+  t.equal(hash, chainHashes(GENESIS_HASH, stream)[1], 'the first chained event links over the old one');
+  t.equal(chainBreakOf(stream), null, 'the stream checks out');
 });
 
 t.test('the database itself refuses a second event at a revision and a reused event id', async (t) => {

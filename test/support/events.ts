@@ -104,6 +104,7 @@ export function recorded<T extends EventType>(
       recordedAt,
       schemaVersion: currentSchemaVersion(ledgerUpcasters, type),
     },
+    hash: null,
   } as RecordedEvent<EventOfType<T>>;
 }
 

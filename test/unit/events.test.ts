@@ -79,6 +79,7 @@ t.test('decoding refuses what it cannot read, naming the event', async (t) => {
     type: prepared.type,
     dataJson: prepared.dataJson,
     metadataJson: prepared.metadataJson,
+    hash: null,
   };
   t.match(ledgerEventCodec.decode(stored), { type: 'SessionStarted', revision: 3n, position: 9n, data: prepared.data });
   const cases: Array<[string, Partial<StoredEvent>, RegExp]> = [

@@ -14,7 +14,8 @@ import {
   type AllStreamResolvedEvent,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
+import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent, type StoredEvent } from '../../events/index.js';
+import { appendedHashes, headHash } from '../hash-chain.js';
 import { assertMaxCount, assertStreamName, DEFAULT_READ_ALL_PAGE, expectedRevisionMismatch, prepareAppend } from '../requests.js';
 import { EventIdConflictError, InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
 import { earlierResultOf } from '../idempotency.js';
@@ -90,6 +91,9 @@ const MAX_APPEND_ATTEMPTS = 20;
 
 const isSystem = (streamName: string, type: string) => streamName.startsWith('$') || type.startsWith('$');
 
+/** The metadata member that carries an event's link in its stream's hash chain (the hash does not cover it). */
+const HASH_KEY = 'hash';
+
 export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventStore {
   const codec = options.codec ?? ledgerEventCodec;
   const idMemory = options.idMemory ?? 100_000;
@@ -112,7 +116,8 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     while (knownIds.size > idMemory) knownIds.delete(knownIds.keys().next().value!);
   };
 
-  const decode = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null => {
+  /** The event as stored; null for what the ledger does not read (system streams and events). */
+  const storedOf = (resolved: ResolvedEvent | AllStreamResolvedEvent): StoredEvent | null => {
     const event = resolved.event;
     if (!event || isSystem(event.streamId, event.type)) return null;
     const position = event.position?.commit;
@@ -121,23 +126,32 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     if (position === undefined || position === NO_POSITION) {
       throw new Error(`event ${event.id} of ${event.streamId} came without its commit position`);
     }
-    const recorded = codec.decode({
+    remember(event.id, event.streamId);
+    // The chain's link rides in the metadata, last; without it the metadata is as the codec wrote it.
+    const { [HASH_KEY]: hash, ...metadata } = (event.metadata ?? {}) as Record<string, unknown>;
+    return {
       eventId: event.id,
       streamName: event.streamId,
       revision: event.revision,
       position,
       type: event.type,
       dataJson: event.isJson ? JSON.stringify(event.data) : Buffer.from(event.data).toString('utf8'),
-      metadataJson: JSON.stringify(event.metadata ?? {}),
-    });
-    remember(recorded.eventId, recorded.streamName);
-    return recorded;
+      metadataJson: JSON.stringify(metadata),
+      hash: typeof hash === 'string' ? hash : null,
+    };
+  };
+  const decode = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null => {
+    const stored = storedOf(resolved);
+    return stored && codec.decode(stored);
   };
 
-  const readWholeStream = async (
+  const readWholeStream = async (streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> =>
+    (await readStoredEvents(streamName, options)).map((stored) => codec.decode(stored));
+
+  const readStoredEvents = async (
     streamName: string,
     { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {},
-  ): Promise<RecordedEvent[]> => {
+  ): Promise<StoredEvent[]> => {
     if (maxCount === 0) return [];
     const read: ResolvedEvent[] = [];
     try {
@@ -154,15 +168,15 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       if (error instanceof StreamNotFoundError) return [];
       throw error;
     }
-    return read.map(decode).filter((event) => event !== null);
+    return read.map(storedOf).filter((event) => event !== null);
   };
 
   /**
    * Reads `$all` forwards after a position (exclusive), keeping the category's events,
    * until `limit` are found or the log ends.
    */
-  const scanAll = async (after: bigint, category: string | undefined, limit: number): Promise<RecordedEvent[]> => {
-    const found: RecordedEvent[] = [];
+  const scanAll = async (after: bigint, category: string | undefined, limit: number): Promise<StoredEvent[]> => {
+    const found: StoredEvent[] = [];
     let from = after;
     while (found.length < limit) {
       let seen = 0;
@@ -182,7 +196,7 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
         if (isSystem(streamId, type) || (category !== undefined && categoryOf(streamId) !== category)) continue;
         kept.push(resolved);
       }
-      for (const event of kept.map(decode)) if (event) found.push(event);
+      for (const event of kept.map(storedOf)) if (event) found.push(event);
       if (BigInt(seen) < SCAN_BATCH) break;
     }
     return found;
@@ -200,22 +214,26 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
   ): Promise<AppendResult | 'moved'> => {
     const { events, expectedRevision } = prepared;
     const ids = new Set(events.map((event) => event.eventId));
-    const existing = await readWholeStream(streamName);
+    const stored = await readStoredEvents(streamName);
+    const existing = stored.map((event) => codec.decode(event));
     const earlier = earlierResultOf(streamName, events, existing.filter((event) => ids.has(event.eventId)));
     if (earlier) return earlier;
     const current = existing.at(-1)?.revision ?? null;
     if (expectedRevisionMismatch(expectedRevision, current)) {
       throw new WrongExpectedRevisionError(streamName, expectedRevision, current);
     }
+    const hashes = appendedHashes(headHash(stored), streamName, (current ?? -1n) + 1n, events);
     try {
       const result = await client.appendToStream(
         streamName,
-        events.map((event) => jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: event.metadata })),
+        events.map((event, index) =>
+          jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: { ...event.metadata, [HASH_KEY]: hashes[index] } }),
+        ),
         { expectedRevision: current === null ? NO_STREAM : current },
       );
       if (!result.position) throw new Error(`append to ${streamName} answered without a position`);
       for (const event of events) remember(event.eventId, streamName);
-      return { revision: result.nextExpectedRevision, position: result.position.commit, alreadyRecorded: false };
+      return { revision: result.nextExpectedRevision, position: result.position.commit, hash: hashes.at(-1)!, alreadyRecorded: false };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return 'moved';
       throw error;
@@ -251,6 +269,18 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     },
 
     async readAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
+      ensureOpen();
+      assertMaxCount(maxCount);
+      return (await reconnecting(() => scanAll(after, category, maxCount), reconnect)).map((stored) => codec.decode(stored));
+    },
+
+    async readStoredStream(streamName: string) {
+      ensureOpen();
+      assertStreamName(streamName);
+      return reconnecting(() => readStoredEvents(streamName), reconnect);
+    },
+
+    async readStoredAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
       assertMaxCount(maxCount);
       return reconnecting(() => scanAll(after, category, maxCount), reconnect);

@@ -32,6 +32,9 @@ export const migrations: readonly string[] = [
      unique (stream_name, revision)
    ) strict;
    create index events_by_category on events (category, position);`,
+  // 2: each event's link in its stream's hash chain (hash-chain.ts). Events recorded before
+  // keep no hash: they are never rewritten, and the first chained event links over them.
+  `alter table events add column hash text;`,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

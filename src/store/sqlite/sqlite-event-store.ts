@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
+import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type StoredEvent } from '../../events/index.js';
+import { appendedHashes, GENESIS_HASH, headHash } from '../hash-chain.js';
 import {
   assertMaxCount,
   assertStreamName,
@@ -48,9 +49,10 @@ interface EventRow {
   type: string;
   data: string;
   metadata: string;
+  hash: string | null;
 }
 
-const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata';
+const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, hash';
 // SQLite reads a negative LIMIT as "no limit".
 const NO_LIMIT = -1;
 
@@ -79,9 +81,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   const statements = {
     byIds: db.prepare(`select ${COLUMNS} from events where event_id in (select value from json_each(?))`),
-    currentRevision: db.prepare('select max(revision) as revision from events where stream_name = ?'),
+    head: db.prepare(`select ${COLUMNS} from events where stream_name = ? order by revision desc limit 1`),
     insert: db.prepare(
-      'insert into events (stream_name, category, revision, event_id, type, data, metadata) values (?, ?, ?, ?, ?, ?, ?)',
+      'insert into events (stream_name, category, revision, event_id, type, data, metadata, hash) values (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     forwards: db.prepare(
       `select ${COLUMNS} from events where stream_name = ? and revision >= ? order by revision limit ?`,
@@ -97,41 +99,51 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     lastPositionOfCategory: db.prepare('select coalesce(max(position), 0) from events where category = ?').pluck(),
   };
 
-  const decode = (row: EventRow): RecordedEvent =>
-    codec.decode({
-      eventId: row.event_id,
-      streamName: row.stream_name,
-      revision: row.revision,
-      position: row.position,
-      type: row.type,
-      dataJson: row.data,
-      metadataJson: row.metadata,
-    });
-  const rows = (statement: Database.Statement, ...params: unknown[]) =>
-    (statement.all(...params) as EventRow[]).map(decode);
+  const storedOf = (row: EventRow): StoredEvent => ({
+    eventId: row.event_id,
+    streamName: row.stream_name,
+    revision: row.revision,
+    position: row.position,
+    type: row.type,
+    dataJson: row.data,
+    metadataJson: row.metadata,
+    hash: row.hash,
+  });
+  const storedRows = (statement: Database.Statement, ...params: unknown[]) => (statement.all(...params) as EventRow[]).map(storedOf);
+  const rows = (statement: Database.Statement, ...params: unknown[]) => storedRows(statement, ...params).map((stored) => codec.decode(stored));
+
+  /** The hash the stream's next event links to: its head's, or, before the chain, the one its events give. */
+  const headHashOf = (streamName: string, head: EventRow | undefined): string => {
+    if (head === undefined) return GENESIS_HASH;
+    return head.hash ?? headHash(storedRows(statements.forwards, streamName, 0n, NO_LIMIT));
+  };
 
   const appendInTransaction = db.transaction((request: AppendRequest): AppendResult => {
     const { streamName, events, expectedRevision } = request;
     const ids = JSON.stringify(events.map((event) => event.eventId));
     const earlier = earlierResultOf(streamName, events, rows(statements.byIds, ids));
     if (earlier) return earlier;
-    const { revision: current } = statements.currentRevision.get(streamName) as { revision: bigint | null };
+    const head = statements.head.get(streamName) as EventRow | undefined;
+    const current = head?.revision ?? null;
     if (expectedRevisionMismatch(expectedRevision, current)) {
       throw new WrongExpectedRevisionError(streamName, expectedRevision, current);
     }
     const category = categoryOf(streamName);
-    let revision = current ?? -1n;
+    const first = (current ?? -1n) + 1n;
+    const hashes = appendedHashes(headHashOf(streamName, head), streamName, first, events);
     let position = 0n;
-    for (const event of events) {
-      revision++;
-      const info = statements.insert.run(streamName, category, revision, event.eventId, event.type, event.dataJson, event.metadataJson);
+    for (const [index, event] of events.entries()) {
+      const revision = first + BigInt(index);
+      const info = statements.insert.run(streamName, category, revision, event.eventId, event.type, event.dataJson, event.metadataJson, hashes[index]);
       position = BigInt(info.lastInsertRowid);
     }
-    return { revision, position, alreadyRecorded: false };
+    return { revision: first + BigInt(events.length - 1), position, hash: hashes.at(-1)!, alreadyRecorded: false };
   });
 
+  const storedPage = (after: bigint, category: string | undefined, limit: number) =>
+    category === undefined ? storedRows(statements.all, after, limit) : storedRows(statements.category, category, after, limit);
   const readAllPage = (after: bigint, category: string | undefined, limit: number) =>
-    category === undefined ? rows(statements.all, after, limit) : rows(statements.category, category, after, limit);
+    storedPage(after, category, limit).map((stored) => codec.decode(stored));
 
   const subscriptions = new Set<Subscription>();
   let closed = false;
@@ -167,6 +179,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async readAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
       return readAllPage(after, category, limitOf(maxCount));
+    },
+
+    async readStoredStream(streamName: string) {
+      ensureOpen();
+      assertStreamName(streamName);
+      return storedRows(statements.forwards, streamName, 0n, NO_LIMIT);
+    },
+
+    async readStoredAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
+      ensureOpen();
+      return storedPage(after, category, limitOf(maxCount));
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
