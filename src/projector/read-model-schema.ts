@@ -58,5 +58,20 @@ export const readModelSchema: Schema = {
      alter table auth_sessions add column expires_at text;
      alter table auth_sessions add column expires_at_ms integer;
      create index auth_sessions_due on auth_sessions (status, expires_at_ms, session_id);`,
+    // 3: for auditors.
+    // - `head_hash`: the hash of the last event folded in, its stream's chain head as of the
+    //   row: what a seal signs, for every stream, as of the checkpoint. Null for a row written
+    //   before this migration or whose last event was recorded before the chain: the sealer
+    //   then reads the head from the log.
+    // - `seals`: the signed statements of the log's heads, oldest first (audit/seals.ts).
+    `alter table auth_sessions add column head_hash text;
+     create table seals (
+       seq           integer primary key,
+       position      integer not null check (position >= 0),
+       heads_hash    text    not null,
+       previous_seal text,
+       sealed_at     text    not null,
+       signature     text    not null
+     ) strict;`,
   ],
 };

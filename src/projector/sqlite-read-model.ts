@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { initialState } from '../../projections/index.js';
 import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, withLegacyColumns, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
-import type { RecordedEvent } from '../events/index.js';
+import { sessionStreamName, type RecordedEvent } from '../events/index.js';
 import { migrate } from '../store/sqlite/migrations.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
 import { byPosition, projectEvents } from './project-events.js';
@@ -28,6 +28,10 @@ export interface SqliteReadModel extends ReadModel {
    * the checkpoint as the other projector left it, and no rows.
    */
   applyBatch(name: string, events: readonly RecordedEvent[]): AppliedBatch;
+  /** A page of the session ids that have a row, ascending, after `after` (exclusive): how an audit walks the table. */
+  sessionIdsAfter(after: string, limit: number): string[];
+  /** How many rows the table has. */
+  countSessions(): number;
 }
 
 /** A session's row as the table holds it: anomalies as JSON, and a row always has its times. */
@@ -39,7 +43,7 @@ type DbRow = WithLegacyColumns<StoredRow> & { created_at_ms: bigint };
 const ROW_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms'].join(', ');
 
 /** Every column the projector writes, bound by name. */
-const WRITTEN_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms', 'expires_at', 'expires_at_ms', 'fold_state'];
+const WRITTEN_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms', 'expires_at', 'expires_at_ms', 'fold_state', 'head_hash'];
 
 const rowOf = (row: DbRow): SessionRow => {
   const fields = fromLegacyColumns<StoredRow>(row);
@@ -57,17 +61,20 @@ function instantOf(timestamp: string | null, sessionId: string, what: string): n
  * The `auth_sessions` read model on a SQLite connection: its schema is brought up to date
  * here, in its own version table. The connection may be the event store's (embedded mode)
  * or a file of its own (EventStoreDB mode); every statement reads integers as bigints, so it
- * does not depend on how the connection was opened.
+ * does not depend on how the connection was opened. `table` names another table of the same
+ * shape to read and write instead: the fresh one a replay fills before it swaps it in.
  */
-export function openReadModel(db: Database.Database): SqliteReadModel {
+export function openReadModel(db: Database.Database, { table = 'auth_sessions' }: { table?: string } = {}): SqliteReadModel {
+  // Spliced into SQL (SQLite cannot bind a table name), so only a plain name passes.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new TypeError(`invalid table name ${JSON.stringify(table)}`);
   migrate(db, readModelSchema);
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);
 
   const statements = {
-    session: prepare(`select ${ROW_COLUMNS} from auth_sessions where session_id = ?`),
-    foldState: prepare('select fold_state from auth_sessions where session_id = ?').pluck(),
+    session: prepare(`select ${ROW_COLUMNS} from ${table} where session_id = ?`),
+    foldState: prepare(`select fold_state from ${table} where session_id = ?`).pluck(),
     save: prepare(
-      `insert into auth_sessions (${WRITTEN_COLUMNS.join(', ')})
+      `insert into ${table} (${WRITTEN_COLUMNS.join(', ')})
        values (${WRITTEN_COLUMNS.map((column) => `@${column}`).join(', ')})
        on conflict (session_id) do update set
          ${WRITTEN_COLUMNS.filter((column) => column !== 'session_id').map((column) => `${column} = excluded.${column}`).join(', ')}`,
@@ -76,11 +83,13 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
     saveCheckpoint: prepare(
       'insert into projector_checkpoint (name, position) values (?, ?) on conflict (name) do update set position = excluded.position',
     ),
-    sessionsOfVm: prepare('select session_id from auth_sessions where browser_vm_id = ? order by created_at_ms, session_id').pluck(),
-    countByStatus: prepare('select status, count(*) as count from auth_sessions group by status'),
+    sessionsOfVm: prepare(`select session_id from ${table} where browser_vm_id = ? order by created_at_ms, session_id`).pluck(),
+    countByStatus: prepare(`select status, count(*) as count from ${table} group by status`),
+    sessionIdsAfter: prepare(`select session_id from ${table} where session_id > ? order by session_id limit ?`).pluck(),
+    countSessions: prepare(`select count(*) from ${table}`).pluck(),
     // Served by `auth_sessions_due` in this order: the due rows are a range of the index.
     expiredPending: prepare(
-      `select session_id, expires_at from auth_sessions
+      `select session_id, expires_at from ${table}
        where status = 'pending' and expires_at_ms <= ?
        order by expires_at_ms, session_id limit ?`,
     ),
@@ -96,7 +105,7 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
       const where = filters.map((column) => `${column} = ?`);
       if (after) where.push('(created_at_ms, session_id) < (?, ?)');
       statement = prepare(
-        `select ${ROW_COLUMNS} from auth_sessions ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+        `select ${ROW_COLUMNS} from ${table} ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
          order by created_at_ms desc, session_id desc limit ?`,
       );
       listStatements.set(key, statement);
@@ -115,6 +124,8 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
       const stored = statements.foldState.get(sessionId) as string | undefined;
       return stored === undefined ? initialState : foldStateFromJson(stored);
     });
+    // Each stream's last event in the batch is its head: the batch is in position order.
+    const heads = new Map(fresh.map((event) => [event.streamName, event.hash]));
     const rows: SessionRow[] = [];
     for (const [sessionId, state] of states) {
       const row = sessionRowOf(sessionId, state);
@@ -125,6 +136,7 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
         // A stream not (yet) started has no deadline, and is never due.
         expires_at_ms: state.expiresAt === null ? null : instantOf(state.expiresAt, sessionId, 'deadline'),
         fold_state: foldStateToJson(state),
+        head_hash: heads.get(sessionStreamName(sessionId)) ?? null,
       });
       rows.push(row);
     }
@@ -168,6 +180,14 @@ export function openReadModel(db: Database.Database): SqliteReadModel {
 
     sessionIdsOfVm(vmId) {
       return statements.sessionsOfVm.all(vmId) as string[];
+    },
+
+    sessionIdsAfter(after, limit) {
+      return statements.sessionIdsAfter.all(after, limit) as string[];
+    },
+
+    countSessions() {
+      return Number(statements.countSessions.get());
     },
 
     countByStatus() {

@@ -51,6 +51,15 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
+export interface ReadStreamNamesOptions {
+  /** Exclusive: names after this one. Defaults to the first. */
+  after?: string;
+  /** Only streams of this category. */
+  category?: string;
+  /** One page; defaults to 1000. Page on with `after` = the last name read. */
+  maxCount?: number;
+}
+
 export interface SubscribeOptions {
   /** Exclusive: deliver events after this position (a checkpoint). Defaults to the start. */
   after?: bigint;
@@ -93,6 +102,13 @@ export interface EventStore {
 
   /** One page of every stream's events exactly as stored, in position order. */
   readStoredAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /**
+   * One page of the names of the streams that have events, in ascending order of their
+   * UTF-16 code units (byte order for the ASCII names the ledger writes): how an audit walks
+   * every stream with constant memory.
+   */
+  readStreamNames(options?: ReadStreamNamesOptions): Promise<string[]>;
 
   subscribe(options?: SubscribeOptions): Subscription;
 

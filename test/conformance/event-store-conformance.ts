@@ -318,6 +318,26 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       t.ok(unfiltered.every((e) => e.position > after), 'after is exclusive');
     });
 
+    t.test('stream names: ascending, each once, paged, of a category', async (t) => {
+      const category = uniqueCategory();
+      const names = ['c', 'a', 'e', 'b', 'd'].map((suffix) => `${category}-${suffix}`);
+      for (const name of names) await store.append(name, [newSessionStarted(uniqueSession())]);
+      await store.append(`${category}-b`, [newVmDestroyed(uniqueSession())]);
+      await store.append(`${uniqueCategory()}-a`, [newSessionStarted(uniqueSession())]);
+      const pages: string[][] = [];
+      for (let after = `${category}-`; ; ) {
+        const page = await store.readStreamNames({ category, after, maxCount: 2 });
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page.at(-1)!;
+      }
+      t.same(pages, [[`${category}-a`, `${category}-b`], [`${category}-c`, `${category}-d`], [`${category}-e`]], 'in order, each once, two a page');
+      t.same(await store.readStreamNames({ category, after: `${category}-d` }), [`${category}-e`], 'after is exclusive');
+      t.same(await store.readStreamNames({ category, maxCount: 0 }), []);
+      const everything = await store.readStreamNames({ after: `${category}-`, maxCount: 3 });
+      t.same(everything, [`${category}-a`, `${category}-b`, `${category}-c`], 'without a category, every stream, in the same order');
+    });
+
     t.test('the last position, of the store and of a category', async (t) => {
       const category = uniqueCategory();
       t.equal(await store.lastPosition({ category }), 0n, '0 for a category with no events');
@@ -477,6 +497,7 @@ export function eventStoreConformance(subject: StoreUnderTest): void {
       await t.rejects(other.readAll(), StoreClosedError);
       await t.rejects(other.readStoredStream(streamOf(id)), StoreClosedError);
       await t.rejects(other.readStoredAll(), StoreClosedError);
+      await t.rejects(other.readStreamNames(), StoreClosedError);
       await t.rejects(other.lastPosition(), StoreClosedError);
       t.throws(() => other.subscribe(), StoreClosedError);
       await other.close();

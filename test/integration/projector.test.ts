@@ -385,7 +385,7 @@ t.test('the read model in a file of its own, as in EventStoreDB mode', async (t)
   t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
   await noDifferences(t, store, db);
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
-  t.same(tables, ['auth_sessions', 'projector_checkpoint', 'read_model_version'], 'only the read model lives there');
+  t.same(tables, ['auth_sessions', 'projector_checkpoint', 'read_model_version', 'seals'], 'only the read model (and the seals of the log) lives there');
   t.same(db.prepare('select version from read_model_version').pluck().all(), readModelSchema.migrations.map((_, index) => index + 1));
 });
 
@@ -406,7 +406,13 @@ t.test('the read model schema is versioned on its own', async (t) => {
       return error;
     }
   })();
-  t.match(refusal, { versionTable: 'read_model_version', found: 3, supported: 2, message: /read_model_version 3, newer than this ledger's 2/ });
+  const supported = readModelSchema.migrations.length;
+  t.match(refusal, {
+    versionTable: 'read_model_version',
+    found: supported + 1,
+    supported,
+    message: `read_model_version ${supported + 1}, newer than this ledger's ${supported}`,
+  });
 });
 
 t.test('a failed subscription is resubscribed from the checkpoint', async (t) => {

@@ -66,7 +66,7 @@ t.test('migration 2 gives a version-1 read model the deadline columns, rebuilt f
   t.equal(db.prepare('select count(*) from auth_sessions').pluck().get(), 4n, 'four version-1 rows');
 
   const readModel = openReadModel(db);
-  t.same(db.prepare('select version from read_model_version order by version').pluck().all(), [1n, 2n]);
+  t.same(db.prepare('select version from read_model_version order by version').pluck().all(), readModelSchema.migrations.map((_, index) => BigInt(index + 1)));
   const columns = db.prepare("select name from pragma_table_info('auth_sessions')").pluck().all();
   t.ok(columns.includes('expires_at') && columns.includes('expires_at_ms'), 'with the deadline columns');
   t.equal(db.prepare('select count(*) from auth_sessions').pluck().get(), 0n, 'emptied for the rebuild');
@@ -104,4 +104,31 @@ t.test('migration 2 gives a version-1 read model the deadline columns, rebuilt f
     .join('; ');
   t.match(plan, 'auth_sessions_due', plan);
   t.notMatch(plan, 'TEMP B-TREE', 'no sort step');
+});
+
+t.test('migration 3 keeps a version-2 read model as it is, adds the head hash, which the next event of a stream fills, and the seals table', async (t) => {
+  const path = freshPath();
+  const store = openSqliteEventStore({ path, synchronous: 'NORMAL' });
+  const db = store.database;
+  const before = createProjector({ store, db });
+  before.start();
+  await store.append(sessionStreamName('kept'), [newSessionStarted('kept', { expiresAt: at(15) })]);
+  t.ok(await before.waitForPosition(await store.lastPosition(), 5000));
+  await before.stop();
+  // The file as a version-2 ledger left it: the same row, without what migration 3 adds.
+  db.exec('alter table auth_sessions drop column head_hash; drop table seals; delete from read_model_version where version = 3;');
+  const rowBefore = db.prepare("select * from auth_sessions where session_id = 'kept'").get();
+
+  openReadModel(db);
+  const projector = createProjector({ store, db });
+  t.teardown(async () => {
+    await projector.stop();
+    await store.close();
+  });
+  t.same(db.prepare("select * from auth_sessions where session_id = 'kept'").get(), { ...(rowBefore as object), head_hash: null }, 'the row as it was, its head hash unknown');
+  t.same(db.prepare('select count(*) from seals').pluck().get(), 0n, 'no seal yet');
+  projector.start();
+  const { hash } = await store.append(sessionStreamName('kept'), [newCredentialsStored('kept')]);
+  t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
+  t.equal(db.prepare("select head_hash from auth_sessions where session_id = 'kept'").pluck().get(), hash, "the next event's hash is the head");
 });

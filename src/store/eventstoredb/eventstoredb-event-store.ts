@@ -25,6 +25,7 @@ import type {
   AppendResult,
   EventStore,
   ReadAllOptions,
+  ReadStreamNamesOptions,
   ReadStreamOptions,
   SubscribeOptions,
   Subscription,
@@ -90,6 +91,17 @@ const SCAN_BATCH = 500n;
 const MAX_APPEND_ATTEMPTS = 20;
 
 const isSystem = (streamName: string, type: string) => streamName.startsWith('$') || type.startsWith('$');
+
+/** Where `name` goes in the ascending `names`. */
+function sortedIndex(names: readonly string[], name: string): number {
+  let [low, high] = [0, names.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (names[middle]! < name) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
 
 /** The metadata member that carries an event's link in its stream's hash chain (the hash does not cover it). */
 const HASH_KEY = 'hash';
@@ -202,6 +214,38 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
     return found;
   };
 
+  /**
+   * The first `limit` stream names after `after`, in order. EventStoreDB lists no streams
+   * without its system projections, so this reads `$all` to its end, keeping only the
+   * smallest names seen: constant memory, but a whole scan per page (take large pages).
+   */
+  const streamNamesAfter = async (after: string, category: string | undefined, limit: number): Promise<string[]> => {
+    const names: string[] = [];
+    if (limit === 0) return names;
+    let from: bigint | undefined;
+    for (;;) {
+      let seen = 0;
+      for await (const resolved of client.readAll({
+        direction: FORWARDS,
+        fromPosition: from === undefined ? START : { commit: from, prepare: from },
+        maxCount: SCAN_BATCH,
+      })) {
+        seen++;
+        const event = resolved.event;
+        if (!event || (from !== undefined && event.position.commit <= from)) continue;
+        from = event.position.commit;
+        const name = event.streamId;
+        if (isSystem(name, event.type) || name <= after || (category !== undefined && categoryOf(name) !== category)) continue;
+        if (names.length === limit && name >= names.at(-1)!) continue;
+        const at = sortedIndex(names, name);
+        if (names[at] === name) continue;
+        names.splice(at, 0, name);
+        if (names.length > limit) names.pop();
+      }
+      if (BigInt(seen) < SCAN_BATCH) return names;
+    }
+  };
+
   const subscriptions = new Set<Subscription>();
   let closed = false;
   const ensureOpen = () => {
@@ -284,6 +328,12 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
       ensureOpen();
       assertMaxCount(maxCount);
       return reconnecting(() => scanAll(after, category, maxCount), reconnect);
+    },
+
+    async readStreamNames({ after = '', category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadStreamNamesOptions = {}) {
+      ensureOpen();
+      assertMaxCount(maxCount);
+      return reconnecting(() => streamNamesAfter(after, category, maxCount), reconnect);
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {

@@ -18,6 +18,7 @@ import type {
   AppendResult,
   EventStore,
   ReadAllOptions,
+  ReadStreamNamesOptions,
   ReadStreamOptions,
   SubscribeOptions,
   Subscription,
@@ -95,6 +96,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     category: db.prepare(
       `select ${COLUMNS} from events where category = ? and position > ? order by position limit ?`,
     ),
+    // By the (stream_name, revision) index: a range of it, one step per stream.
+    streamNames: db.prepare('select stream_name from events where stream_name > ? group by stream_name order by stream_name limit ?').pluck(),
+    streamNamesOfCategory: db
+      .prepare('select stream_name from events where stream_name > ? and category = ? group by stream_name order by stream_name limit ?')
+      .pluck(),
     lastPosition: db.prepare('select coalesce(max(position), 0) from events').pluck(),
     lastPositionOfCategory: db.prepare('select coalesce(max(position), 0) from events where category = ?').pluck(),
   };
@@ -190,6 +196,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async readStoredAll({ after = 0n, category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}) {
       ensureOpen();
       return storedPage(after, category, limitOf(maxCount));
+    },
+
+    async readStreamNames({ after = '', category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadStreamNamesOptions = {}) {
+      ensureOpen();
+      const limit = limitOf(maxCount);
+      return (category === undefined ? statements.streamNames.all(after, limit) : statements.streamNamesOfCategory.all(after, category, limit)) as string[];
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
