@@ -28,6 +28,10 @@ const Environment = z.object({
    * pending long after their deadline, and is more likely a slip of the unit.
    */
   LEDGER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** The Ed25519 private key (PEM) that signs seals of the log; it lives outside the database. Unset: no seals. */
+  LEDGER_SEAL_KEY_FILE: z.string().min(1).optional(),
+  /** How often `serve` seals the log, if it moved. */
+  LEDGER_SEAL_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,7 +1,12 @@
 import type { ListQuery, SessionQuery, StartSessionBody } from '../contract/index.js';
 import type { Actor } from '../events/index.js';
 import type { Projector } from '../projector/projector-port.js';
-import type { ReadModel } from '../projector/read-model.js';
+import type Database from 'better-sqlite3';
+import { exportPages, type ExportFilter } from '../audit/export.js';
+import { sealsDocument } from '../audit/sealer.js';
+import type { SealKey } from '../audit/seals.js';
+import { verifyLedger } from '../audit/verify.js';
+import type { SqliteReadModel } from '../projector/sqlite-read-model.js';
 import type { EventStore } from '../store/port.js';
 import type { Caller, OwnerCheck } from './caller.js';
 import type { CommandHandler } from './command-handler.js';
@@ -16,11 +21,15 @@ import { startWatch } from './watch-start.js';
 /** Everything the use cases take, each as much of it as it needs. */
 export interface ApplicationDeps {
   store: EventStore;
-  readModel: ReadModel;
+  readModel: SqliteReadModel;
+  /** The read model's connection, where the seals are kept. */
+  readModelDb: Database.Database;
   projector: Projector;
   commands: CommandHandler;
   clock: () => Date;
   readWaitMs: number;
+  /** The key that signs seals; null without one. */
+  sealKey: SealKey | null;
 }
 
 /**
@@ -39,6 +48,9 @@ export function createApplication(deps: ApplicationDeps) {
     listSessions: (query: ListQuery) => listSessions(deps, query),
     startWatch: (sessionId: string, lastEventId: bigint | undefined, mayUse: OwnerCheck) => startWatch(deps, sessionId, lastEventId, mayUse),
     readiness: () => readiness(deps),
+    verify: () => verifyLedger(deps),
+    seals: () => sealsDocument(deps.readModelDb, deps.sealKey?.publicKeyPem ?? null),
+    exportPages: (filter: ExportFilter) => exportPages(deps.store, filter),
   };
 }
 

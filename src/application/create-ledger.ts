@@ -6,6 +6,8 @@ import { createLedgerMetrics, type LedgerMetrics } from './metrics.js';
 import { createProjector, openReadModel, type Projector, type SqliteReadModel } from '../projector/index.js';
 import type { EventStore } from '../store/port.js';
 import { createDeadlineSweeper, type DeadlineSweeper } from './deadline-sweeper.js';
+import { readSealKey, type SealKey } from '../audit/seals.js';
+import { createSealer, type Sealer } from '../audit/sealer.js';
 import { createApplication, type Application } from './application.js';
 import { createCommandHandler, type CommandHandler } from './command-handler.js';
 import { openStore, type StoreChoice } from './open-store.js';
@@ -22,6 +24,8 @@ export interface LedgerOptions {
   readWaitMs?: number;
   /** How often the deadline sweeper runs; 0 or absent: no sweeper (another instance sweeps). */
   sweepIntervalMs?: number;
+  /** The key that signs seals of the log, and how often `start()` seals; absent: no seals. */
+  seal?: { keyFile: string; intervalMs: number } | undefined;
 }
 
 /** One ledger: its parts, built once, and the use cases over them. */
@@ -34,14 +38,20 @@ export interface Ledger {
   /** The one command handler every writer goes through: the API's use cases and the sweeper. */
   readonly commands: CommandHandler;
   readonly sweeper: DeadlineSweeper | null;
+  /** Seals the log on a timer once started; null without a seal key. */
+  readonly sealer: Sealer | null;
+  /** The key that signs seals; null without one. */
+  readonly sealKey: SealKey | null;
+  /** The SQLite file the read model lives in. */
+  readonly readModelPath: string;
   readonly metrics: LedgerMetrics;
   readonly application: Application;
   readonly clock: () => Date;
   readonly providers: readonly string[];
   readonly logger: Logger;
-  /** Starts the projector, then the sweeper, which reads the projector's read model. */
+  /** Starts the projector, then the sweeper and the sealer, which read the projector's read model. */
   start(): void;
-  /** Stops the sweeper after its sweep, then the projector after its transaction, then closes the store. */
+  /** Stops the sealer and the sweeper after what they are doing, then the projector after its transaction, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -61,7 +71,13 @@ export function createLedger(options: LedgerOptions): Ledger {
     sweepIntervalMs > 0
       ? createDeadlineSweeper({ readModel, commands, clock, intervalMs: sweepIntervalMs, logger: logger.child({ part: 'sweeper' }) })
       : null;
-  const application = createApplication({ store, readModel, projector, commands, clock, readWaitMs });
+  const readModelPath = options.store.kind === 'sqlite' ? options.store.path : options.store.readModelPath;
+  const sealKey = options.seal ? readSealKey(options.seal.keyFile) : null;
+  const sealer =
+    options.seal && sealKey
+      ? createSealer({ readModelPath, store, key: sealKey, clock, intervalMs: options.seal.intervalMs, logger: logger.child({ part: 'sealer' }) })
+      : null;
+  const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, commands, clock, readWaitMs, sealKey });
   let closing: Promise<void> | null = null;
 
   return {
@@ -71,6 +87,9 @@ export function createLedger(options: LedgerOptions): Ledger {
     projector,
     commands,
     sweeper,
+    sealer,
+    sealKey,
+    readModelPath,
     metrics,
     application,
     clock,
@@ -79,10 +98,12 @@ export function createLedger(options: LedgerOptions): Ledger {
     start() {
       projector.start();
       sweeper?.start();
+      sealer?.start();
     },
     close() {
       closing ??= (async () => {
-        // Before the projector and the store: a sweep in progress still appends and reads.
+        // Before the projector and the store: a sweep or a seal in progress still reads and writes.
+        await sealer?.stop();
         await sweeper?.stop();
         await projector.stop();
         await opened.close();
@@ -106,5 +127,6 @@ export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?
     providers: config.LEDGER_PROVIDERS,
     readWaitMs: config.LEDGER_READ_WAIT_MS,
     sweepIntervalMs: config.LEDGER_SWEEP_INTERVAL_MS,
+    seal: config.LEDGER_SEAL_KEY_FILE === undefined ? undefined : { keyFile: config.LEDGER_SEAL_KEY_FILE, intervalMs: config.LEDGER_SEAL_INTERVAL_MS },
   };
 }

@@ -1,4 +1,4 @@
-import { fold, foldAsOf, type AsOf } from '../../projections/index.js';
+import { asOfPoint, fold, foldAsOf } from '../../projections/index.js';
 import type { ListQuery, SessionQuery } from '../contract/index.js';
 import { SessionNotFoundError } from '../decide/index.js';
 import { sessionStreamName, type RecordedEvent } from '../events/index.js';
@@ -37,7 +37,7 @@ export async function readSession(
   if (asOf === undefined) {
     row = deps.readModel.session(sessionId);
   } else {
-    const state = foldAsOf(await deps.store.readStream(sessionStreamName(sessionId)), pointOf(asOf));
+    const state = foldAsOf(await deps.store.readStream(sessionStreamName(sessionId)), asOfPoint(asOf));
     row = state.revision < 0n ? null : sessionRowOf(sessionId, state);
   }
   if (!row) throw new SessionNotFoundError(sessionId, asOf === undefined ? `no session ${sessionId}` : `no session ${sessionId} as of ${asOf}`);
@@ -45,8 +45,6 @@ export async function readSession(
   return row;
 }
 
-/** The contract's `asOf`: a decimal position, or else an ISO time. */
-const pointOf = (asOf: string): AsOf => (/^\d+$/.test(asOf) ? { position: BigInt(asOf) } : { instant: Date.parse(asOf) });
 
 /** A session's raw stream, every event with its metadata. */
 export async function sessionEvents(deps: { store: EventStore }, sessionId: string, mayUse: OwnerCheck): Promise<RecordedEvent[]> {

@@ -1,4 +1,5 @@
 import type { LedgerConfig } from '../config.js';
+import type { Progress } from './progress.js';
 
 /** What every `ledger` subcommand gives the dispatcher. */
 export interface CliCommand {
@@ -15,4 +16,8 @@ export interface CliIo {
   /** Errors and usage go to stderr, so stdout stays the command's answer. */
   err: (line: string) => void;
   clock: () => Date;
+  /** Where `out` writes, for a command whose answer is a stream of its own (an export). */
+  stdout: NodeJS.WritableStream;
+  /** A progress bar on a terminal's stderr, plain lines when stderr is not a terminal. */
+  progress: (label: string, total: number) => Progress;
 }

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from '../config.js';
 import type { CliCommand } from './command.js';
+import { progressOn } from './progress.js';
 import { demo } from './demo.js';
 import { history } from './history.js';
+import { exportCommand } from './export.js';
+import { importLegacy } from './import-legacy.js';
+import { replay } from './replay.js';
+import { seal } from './seal.js';
+import { verify } from './verify.js';
 import { serve } from './serve.js';
 import { simulate } from './simulate.js';
 import { token } from './token.js';
 
-const commands: readonly CliCommand[] = [serve, token, simulate, history, demo];
+const commands: readonly CliCommand[] = [serve, token, simulate, history, demo, verify, replay, exportCommand, seal, importLegacy];
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -41,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       out: (line) => console.log(line),
       err: (line) => console.error(line),
       clock: () => new Date(),
+      stdout: process.stdout,
+      progress: (label, total) => progressOn(process.stderr, label, total),
     });
   } catch (error) {
     if (error instanceof ConfigError) {

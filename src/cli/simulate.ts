@@ -30,7 +30,7 @@ export const simulate: CliCommand = {
           out('');
           out(`${provider}: ${flow.title} (session ${sessionId})`);
           await flow.play(handle, sessionId, provider, clock, out);
-          for (const line of sessionTimeline(await store.readStream(sessionStreamName(sessionId))).lines) out(line);
+          for (const line of sessionTimeline(await store.readStream(sessionStreamName(sessionId)))) out(line);
         }
       }
       return 0;

@@ -1,6 +1,7 @@
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Ledger } from '../application/create-ledger.js';
+import { auditRoutes } from './audit.js';
 import { authentication } from './auth.js';
 import { apiDocs } from './docs.js';
 import { problemDetails } from './error-handler.js';
@@ -47,6 +48,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   await app.register(vmRoutes, { application });
   await app.register(watchRoutes, { application, projector, metrics: metrics.registry, limits: options.watchLimits, heartbeatMs: options.heartbeatMs });
   await app.register(legacyRoutes, { application });
+  await app.register(auditRoutes, { application });
   await app.register(opsRoutes, { application, metrics: metrics.registry });
   return app;
 }

@@ -15,7 +15,9 @@ export type Action =
   | { kind: 'useSession'; sessionId: string }
   /** Touching a session of this user: what only the session can tell (a frontend's user). */
   | { kind: 'ownSession'; ownerUserId: string | null }
-  | { kind: 'list'; userId: string | undefined };
+  | { kind: 'list'; userId: string | undefined }
+  /** Anything under /v1/audit: the log itself, its checks and its seals. */
+  | { kind: 'audit' };
 
 /** The facts each writer reports. SessionStarted and SessionExpired have their own writers. */
 const factsOf: Record<Principal['role'], readonly PostedFact['type'][]> = {
@@ -55,6 +57,9 @@ export function authorize(principal: Principal, action: Action): void {
       return;
     case 'ownSession':
       if (principal.role === 'frontend' && principal.userId !== action.ownerUserId) refuse("this session is not the token's user's");
+      return;
+    case 'audit':
+      if (role !== 'auditor') refuse(`a ${role} token cannot do this; it takes an auditor token`);
       return;
     case 'list':
       if (role === 'agent') refuse('an agent token reads its own session only');

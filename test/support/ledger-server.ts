@@ -10,6 +10,7 @@ import { createTokenSigner } from '../../src/http/tokens.js';
 import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
 import type { EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
+import type { SynchronousMode } from '../../src/store/sqlite/index.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
@@ -20,6 +21,10 @@ export interface TestLedgerOptions {
   watchLimits?: WatchLimits;
   /** The events go there, and the SQLite file holds the read model only. */
   eventStoreDb?: EventStoreDbStoreOptions;
+  /** A seal key file: the ledger signs seals with it (on demand; its timer is an hour). */
+  sealKeyFile?: string;
+  /** The embedded store's `synchronous`, for tests that write much and test no durability. */
+  synchronous?: SynchronousMode;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -30,8 +35,9 @@ export function startTestLedger(options: TestLedgerOptions = {}) {
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
   const store: StoreChoice = options.eventStoreDb
     ? { kind: 'eventstoredb', ...options.eventStoreDb, readModelPath: dbPath }
-    : { kind: 'sqlite', path: dbPath };
-  const ledger = createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000 });
+    : { kind: 'sqlite', path: dbPath, synchronous: options.synchronous };
+  const seal = options.sealKeyFile === undefined ? undefined : { keyFile: options.sealKeyFile, intervalMs: 3_600_000 };
+  const ledger = createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
   ledger.start();
   return { ledger, dir, dbPath, logs };
 }
@@ -61,7 +67,7 @@ const callerOver =
       body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     );
     const type = answer.headers.get('content-type') ?? '';
-    return { status: answer.status, headers: answer.headers, type, body: type.includes('json') ? (JSON.parse(answer.text) as unknown) : answer.text };
+    return { status: answer.status, headers: answer.headers, type, body: /^application\/(problem\+)?json/.test(type) ? (JSON.parse(answer.text) as unknown) : answer.text };
   };
 
 /**

@@ -1,0 +1,107 @@
+import { realpathSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
+import { emptyImportSummary, importLegacyRows, type LegacyImportSummary } from '../audit/import-legacy.js';
+import { formatOfPath, LEGACY_FORMATS, LegacySourceError, openLegacySource, type LegacyFormat, type LegacySource } from '../audit/legacy-rows.js';
+import { SESSION_STATUSES } from '../contract/index.js';
+import { LedgerError } from '../ledger-error.js';
+import type { CliCommand, CliIo } from './command.js';
+
+const isFormat = (format: string): format is LegacyFormat => (LEGACY_FORMATS as readonly string[]).includes(format);
+
+const samePath = (a: string, b: string) => {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+};
+
+/**
+ * Brings a legacy mutable `auth_sessions` table into the ledger: per row, the events that
+ * explain it (`src/audit/import-legacy.ts`), with ids derived from the row, so running it
+ * again appends nothing.
+ */
+export const importLegacy: CliCommand = {
+  name: 'import-legacy',
+  summary: 'append the events that explain each row of a legacy auth_sessions table (psql CSV or SQLite file)',
+  usage: 'ledger import-legacy <file.csv|file.db> [--format csv|sqlite] [--strict] [--json]',
+  async run(args, io) {
+    const { config, err } = io;
+    const usage = (reason: string) => {
+      err(`${reason}\nusage: ${this.usage}`);
+      return 2;
+    };
+    let values: { format?: string | undefined; strict?: boolean | undefined; json?: boolean | undefined };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args,
+        options: { format: { type: 'string' }, strict: { type: 'boolean' }, json: { type: 'boolean' } },
+        allowPositionals: true,
+      }));
+    } catch (error) {
+      return usage((error as Error).message);
+    }
+    if (positionals.length !== 1) return usage(positionals.length === 0 ? 'name the legacy file to import' : 'name one legacy file');
+    const file = positionals[0]!;
+    const format = values.format ?? formatOfPath(file);
+    if (format === null) return usage(`cannot tell the format of ${file} from its name: add --format csv or --format sqlite`);
+    if (!isFormat(format)) return usage(`unknown format ${JSON.stringify(format)}: csv or sqlite`);
+    const stats = statSync(file, { throwIfNoEntry: false });
+    if (stats === undefined) return usage(`no such file: ${file}`);
+    if (!stats.isFile()) return usage(`not a file: ${file}`);
+    if (samePath(file, config.LEDGER_DB)) return usage(`${file} is the ledger's own database (LEDGER_DB), not a legacy table`);
+
+    let source: LegacySource;
+    try {
+      source = await openLegacySource(file, format);
+    } catch (error) {
+      if (error instanceof LegacySourceError) return usage(error.message);
+      throw error;
+    }
+    try {
+      return await importInto(file, source, { strict: values.strict === true, json: values.json === true }, io);
+    } finally {
+      source.close();
+    }
+  },
+};
+
+async function importInto(file: string, source: LegacySource, flags: { strict: boolean; json: boolean }, io: CliIo): Promise<number> {
+  const { config, out, err, clock } = io;
+  const ledger = createLedger(ledgerOptionsOf(config, clock));
+  const progress = io.progress(`import-legacy ${basename(file)}`, source.total);
+  const summary = emptyImportSummary();
+  try {
+    await importLegacyRows(ledger.store, source.reads(), { strict: flags.strict, onRead: (read) => progress.update(read.progress) }, summary);
+  } catch (error) {
+    // The store failed (unreachable, closed, …): what was appended stays, a new run resumes it.
+    if (!(error instanceof LedgerError)) throw error;
+    progress.stop(`import-legacy stopped after ${summary.rows} rows`);
+    report(file, source, summary, flags.json, out);
+    err(`import-legacy stopped: ${error.message}; running it again imports the rest`);
+    return 1;
+  } finally {
+    await ledger.close();
+  }
+  progress.stop(`import-legacy: ${summary.rows} rows read from ${file}`);
+  report(file, source, summary, flags.json, out);
+  return summary.skipped.length === 0 ? 0 : 1;
+}
+
+function report(file: string, source: LegacySource, summary: LegacyImportSummary, json: boolean, out: (line: string) => void) {
+  if (json) {
+    out(JSON.stringify({ file, format: source.format, ...summary }));
+    return;
+  }
+  const importedCount = SESSION_STATUSES.reduce((sum, status) => sum + summary.imported[status], 0);
+  out(`${file} (${source.format}): ${summary.rows} rows read`);
+  out(`imported: ${importedCount}`);
+  for (const status of SESSION_STATUSES) out(`  ${status}: ${summary.imported[status]}`);
+  out(`already imported: ${summary.alreadyImported}`);
+  out(`skipped: ${summary.skipped.length}`);
+  for (const skipped of summary.skipped) out(`  ${source.placeName} ${skipped.line}: ${skipped.reason}`);
+  if (summary.stoppedAtFirstSkip) out(`stopped at the first skipped row (--strict): nothing was appended for it or for any row after it`);
+}
