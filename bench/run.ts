@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { fold } from '../projections/index.js';
 import type { NewEvent, RecordedEvent } from '../src/events/index.js';
 import { openSqliteEventStore, type SynchronousMode } from '../src/store/sqlite/index.js';
+import { benchAudit } from './audit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 2000);
@@ -71,4 +72,6 @@ for (let after = 0n; ; ) {
 report('readAll by category, pages of 1000', read, performance.now() - begin);
 await store.close();
 console.log(`heap used at the end: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB; sessions folded completed: ${completed}`);
+
+await benchAudit(dir, report);
 rmSync(dir, { recursive: true, force: true });
