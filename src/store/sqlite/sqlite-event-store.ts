@@ -96,10 +96,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     category: db.prepare(
       `select ${COLUMNS} from events where category = ? and position > ? order by position limit ?`,
     ),
-    // By the (stream_name, revision) index: a range of it, one step per stream.
+    // By the (stream_name, revision) index: a range of it, one step per stream. A category's
+    // streams are the range of names that begin with it (`+category` keeps SQLite from
+    // choosing the category index, which would read the whole category for every page).
     streamNames: db.prepare('select stream_name from events where stream_name > ? group by stream_name order by stream_name limit ?').pluck(),
     streamNamesOfCategory: db
-      .prepare('select stream_name from events where stream_name > ? and category = ? group by stream_name order by stream_name limit ?')
+      .prepare(
+        `select stream_name from events where stream_name > ? and stream_name >= ? and stream_name < ? and +category = ?
+         group by stream_name order by stream_name limit ?`,
+      )
       .pluck(),
     lastPosition: db.prepare('select coalesce(max(position), 0) from events').pluck(),
     lastPositionOfCategory: db.prepare('select coalesce(max(position), 0) from events where category = ?').pluck(),
@@ -201,7 +206,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async readStreamNames({ after = '', category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadStreamNamesOptions = {}) {
       ensureOpen();
       const limit = limitOf(maxCount);
-      return (category === undefined ? statements.streamNames.all(after, limit) : statements.streamNamesOfCategory.all(after, category, limit)) as string[];
+      if (category === undefined) return statements.streamNames.all(after, limit) as string[];
+      // Every name of the category begins with it, and sorts before it followed by the next character after '-'.
+      return statements.streamNamesOfCategory.all(after, category, `${category}.`, category, limit) as string[];
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
