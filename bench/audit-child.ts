@@ -10,7 +10,7 @@ import { exportPages } from '../src/audit/export.js';
 import { verifyLedger } from '../src/audit/verify.js';
 
 const [operation, path] = process.argv.slice(2) as ['verify' | 'export', string];
-const ledger = createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
+const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
 const begin = performance.now();
 let events = 0;
 let clean: boolean | undefined;

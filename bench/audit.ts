@@ -32,7 +32,7 @@ export async function benchAudit(dir: string, report: (label: string, count: num
   report(`append ${EVENTS_PER_SESSION} events a session (setup, synchronous=OFF)`, sessions * EVENTS_PER_SESSION, performance.now() - begin);
   await store.close();
 
-  const ledger = createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
+  const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
   begin = performance.now();
   ledger.start();
   await ledger.projector.waitForPosition(await ledger.store.lastPosition(), 3_600_000);

@@ -27,15 +27,3 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
   );
 }
 
-/**
- * The part of a pino logger the ledger's parts use (the projector, the sweeper): fields
- * first, then the message. Parts log positions, counts, ids and errors, never event data.
- */
-export interface PartLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-/** For a part built without a logger (a test, a one-off command). */
-export const silentLogger: PartLogger = { info() {}, warn() {}, error() {} };

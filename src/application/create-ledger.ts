@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Logger } from 'pino';
 import type { LedgerConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { silentLogger, type LedgerLogger } from '../part-logger.js';
 import { createLedgerMetrics, type LedgerMetrics } from './metrics.js';
 import { createProjector, openReadModel, type Projector, type SqliteReadModel } from '../projector/index.js';
 import type { EventStore } from '../store/port.js';
@@ -17,7 +16,7 @@ export interface LedgerOptions {
   /** What "now" is: every `recordedAt`, deadline and token time. Defaults to the system clock. */
   clock?: () => Date;
   /** Each part logs through a child of it (`part: projector`, …). Defaults to silent. */
-  logger?: Logger;
+  logger?: LedgerLogger | undefined;
   /** Accepted provider slugs. */
   providers: readonly string[];
   /** How long a read waits for the projector (`?after=`) before answering 503. Defaults to 5 s. */
@@ -48,7 +47,7 @@ export interface Ledger {
   readonly application: Application;
   readonly clock: () => Date;
   readonly providers: readonly string[];
-  readonly logger: Logger;
+  readonly logger: LedgerLogger;
   /** Starts the projector, then the sweeper and the sealer, which read the projector's read model. */
   start(): void;
   /** Stops the sealer and the sweeper after what they are doing, then the projector after its transaction, then closes the store. */
@@ -59,9 +58,9 @@ export interface Ledger {
  * The composition root: `serve`, the other commands and the tests build the ledger here,
  * from a store choice and settings, and nowhere else.
  */
-export function createLedger(options: LedgerOptions): Ledger {
-  const { clock = () => new Date(), logger = createLogger('silent'), providers, readWaitMs = 5000, sweepIntervalMs = 0 } = options;
-  const opened = openStore(options.store);
+export async function createLedger(options: LedgerOptions): Promise<Ledger> {
+  const { clock = () => new Date(), logger = silentLogger, providers, readWaitMs = 5000, sweepIntervalMs = 0 } = options;
+  const opened = await openStore(options.store);
   const { store } = opened;
   const readModel = openReadModel(opened.readModelDb);
   const projector = createProjector({ store, db: opened.readModelDb, logger: logger.child({ part: 'projector' }) });
@@ -114,7 +113,7 @@ export function createLedger(options: LedgerOptions): Ledger {
 }
 
 /** The options `serve` and the other commands build their ledger with, from the environment's settings. */
-export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?: Logger): LedgerOptions {
+export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?: LedgerLogger): LedgerOptions {
   const store: StoreChoice =
     config.LEDGER_STORE === 'sqlite'
       ? { kind: 'sqlite', path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS }

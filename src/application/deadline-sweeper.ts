@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandHandler } from './command-handler.js';
 import { derivedEventId, type Actor } from '../events/index.js';
-import { silentLogger, type PartLogger } from '../logger.js';
+import { silentLogger, type PartLogger } from '../part-logger.js';
 import type { ReadModel } from '../projector/read-model.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
+import type { EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
 import type { EventStore } from '../store/port.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sqlite/index.js';
 
@@ -23,13 +23,15 @@ export interface OpenedStore {
 /**
  * The chosen event store, and the SQLite file the read model lives in: the same file as the
  * events on the embedded default; a file of this instance's own on EventStoreDB, fed from
- * `$all`, so instances scale out with no shared read database.
+ * `$all`, so instances scale out with no shared read database. The EventStoreDB adapter (and
+ * its gRPC client, a good part of a process's memory) is loaded only when it is the choice.
  */
-export function openStore(choice: StoreChoice): OpenedStore {
+export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
   if (choice.kind === 'sqlite') {
     const store = openSqliteEventStore(choice);
     return { store, readModelDb: store.database, close: () => store.close() };
   }
+  const { openEventStoreDbStore } = await import('../store/eventstoredb/index.js');
   const store = openEventStoreDbStore(choice);
   mkdirSync(dirname(choice.readModelPath), { recursive: true });
   const readModelDb = new Database(choice.readModelPath);

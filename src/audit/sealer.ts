@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { sessionStreamName } from '../events/index.js';
-import { silentLogger, type PartLogger } from '../logger.js';
+import { silentLogger, type PartLogger } from '../part-logger.js';
 import { CHECKPOINT_NAME } from '../projector/projector.js';
 import { headHash } from '../store/hash-chain.js';
 import type { EventStore } from '../store/port.js';

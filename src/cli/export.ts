@@ -42,7 +42,7 @@ export const exportCommand: CliCommand = {
       return 2;
     }
     const { after, session, since, until, out } = filter.data;
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       const bar = progress('export', Number(await ledger.store.lastPosition({ category: SESSION_CATEGORY })));
       let lines = 0;

@@ -28,7 +28,7 @@ export const history: CliCommand = {
       return 2;
     }
     const { sessionId, asOf } = checked.data;
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       const stream = await ledger.store.readStream(sessionStreamName(sessionId));
       if (stream.length === 0) {

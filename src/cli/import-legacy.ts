@@ -71,7 +71,7 @@ export const importLegacy: CliCommand = {
 
 async function importInto(file: string, source: LegacySource, flags: { strict: boolean; json: boolean }, io: CliIo): Promise<number> {
   const { config, out, err, clock } = io;
-  const ledger = createLedger(ledgerOptionsOf(config, clock));
+  const ledger = await createLedger(ledgerOptionsOf(config, clock));
   const progress = io.progress(`import-legacy ${basename(file)}`, source.total);
   const summary = emptyImportSummary();
   try {

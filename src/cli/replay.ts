@@ -12,7 +12,7 @@ export const replay: CliCommand = {
       err(`unexpected arguments: ${args.join(' ')}\nusage: ${this.usage}`);
       return 2;
     }
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       const bar = progress('replay', 0);
       const result = await replayReadModel({ store: ledger.store, readModelPath: ledger.readModelPath, onProgress: (done, total) => bar.update(done, total) });

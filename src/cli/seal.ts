@@ -41,7 +41,7 @@ export const seal: CliCommand = {
       err(`no key to seal with: set LEDGER_SEAL_KEY_FILE (ledger seal --new-key <file> writes one)\nusage: ${usage}`);
       return 2;
     }
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       if (list) {
         out(JSON.stringify(sealsDocument(ledger.readModelDb, ledger.sealKey?.publicKeyPem ?? null), null, 2));

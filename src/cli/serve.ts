@@ -18,8 +18,8 @@ export const serve: CliCommand = {
   usage: 'ledger serve',
   async run(_args, { config, clock }) {
     const logger = createLogger(config.LOG_LEVEL);
-    const ledger = createLedger(ledgerOptionsOf(config, clock, logger));
-    const app = await buildApp(ledger, { jwtSecret: jwtSecretOf(config, { create: true }) });
+    const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
+    const app = await buildApp(ledger, { jwtSecret: jwtSecretOf(config, { create: true }), logger });
 
     const stopped = new Promise<void>((resolve) => {
       closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {

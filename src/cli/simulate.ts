@@ -20,7 +20,7 @@ export const simulate: CliCommand = {
   summary: 'record the OAuth flows (success, VM destroyed first, late credentials, cancel) for each provider and print them',
   usage: 'ledger simulate',
   async run(_args, { config, out, clock }) {
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     const { store, commands: handle } = ledger;
     try {
       out(`recording into ${config.LEDGER_STORE === 'sqlite' ? config.LEDGER_DB : 'EventStoreDB'}`);

@@ -113,7 +113,7 @@ export const verify: CliCommand = {
       seals = read;
     }
 
-    const ledger = createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       const bar = progress('verify', ledger.readModel.countSessions());
       const report = await verifyLedger({ store: ledger.store, readModel: ledger.readModel, seals, onProgress: (done, total) => bar.update(done, total) });

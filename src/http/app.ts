@@ -1,4 +1,4 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Ledger } from '../application/create-ledger.js';
 import { auditRoutes } from './audit.js';
@@ -16,6 +16,8 @@ import { watchRoutes } from './watch.js';
 
 export interface HttpOptions {
   jwtSecret: string;
+  /** The request log and the plugins' own; pino, as fastify takes it. */
+  logger: FastifyBaseLogger;
   /** Largest accepted body; defaults to 16 KiB (an event is a few hundred bytes). */
   bodyLimit?: number | undefined;
   /** Bounds of open watches; default 20 per token, 10,000 in all. */
@@ -28,7 +30,7 @@ export interface HttpOptions {
 export async function buildApp(ledger: Ledger, options: HttpOptions) {
   const { application, providers, clock, metrics, projector } = ledger;
   const app = Fastify({
-    loggerInstance: ledger.logger,
+    loggerInstance: options.logger,
     // The request log plugin writes one line per request, with the ledger's own fields.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,

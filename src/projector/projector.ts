@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { SESSION_CATEGORY, type RecordedEvent } from '../events/index.js';
 import { StoreClosedError } from '../store/errors.js';
 import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
-import { silentLogger, type PartLogger } from '../logger.js';
+import { silentLogger, type PartLogger } from '../part-logger.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
 import type { Projector } from './projector-port.js';
 import type { SessionRow } from './session-row.js';

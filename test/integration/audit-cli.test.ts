@@ -7,14 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { PassThrough } from 'node:stream';
 import { exportCommand } from '../../src/cli/export.js';
 import { history } from '../../src/cli/history.js';
 import { replay } from '../../src/cli/replay.js';
 import { seal } from '../../src/cli/seal.js';
 import { verify } from '../../src/cli/verify.js';
-import type { CliCommand, CliIo } from '../../src/cli/command.js';
-import { loadConfig } from '../../src/config.js';
+import type { CliCommand } from '../../src/cli/command.js';
+import { cliIo } from '../support/cli-io.js';
 import { runLedger } from '../support/ledger-process.js';
 import { writeStory } from '../support/audited-ledger.js';
 import { editAndRechain, editStatus } from '../support/tamper.js';
@@ -123,16 +122,8 @@ t.test('usage errors exit 2 and say why', async (t) => {
     [replay, ['now'], /unexpected arguments: now/],
   ];
   for (const [command, args, said] of cases) {
-    const errors: string[] = [];
-    const io: CliIo = {
-      config: loadConfig(env),
-      out: () => {},
-      err: (line) => void errors.push(line),
-      clock: () => new Date(),
-      stdout: new PassThrough(),
-      progress: () => ({ update() {}, stop() {} }),
-    };
+    const { io, err } = cliIo(env);
     t.equal(await command.run(args, io), 2, `${command.name} ${args.join(' ')}`);
-    t.match(errors.join('\n'), said, `${command.name} ${args.join(' ')}`);
+    t.match(err.join('\n'), said, `${command.name} ${args.join(' ')}`);
   }
 });

@@ -27,7 +27,7 @@ async function freshStory(): Promise<{ path: string; story: Story }> {
 
 /** Verifies the ledger on `path` as it is, without projecting first (the read model is under test). */
 async function verify(path: string, seals?: Parameters<typeof verifyLedger>[0]['seals']): Promise<VerifyReport> {
-  const ledger = createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
+  const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
   try {
     return await verifyLedger({ store: ledger.store, readModel: ledger.readModel, seals });
   } finally {
@@ -162,4 +162,34 @@ t.test("a stream's last events cut off and the read model replayed: verify alone
   t.match(await verify(path), { clean: true, chainBreaks: [], differences: [] }, 'after it, the read model is the fold of what is left');
   const sealed = await verify(path, { seals: copy.seals, publicKey: createPublicKey(key.publicKeyPem) });
   t.match(sealed.seals?.broken, { index: 0, reason: 'heads' });
+});
+
+t.test('a started ledger with a seal key seals on its timer while the log moves, and not while it stands still', async (t) => {
+  const path = join(dir, `${randomUUID()}.db`);
+  const keyFile = join(dir, `${randomUUID()}.key`);
+  writeNewSealKey(keyFile);
+  const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'], seal: { keyFile, intervalMs: 30 } });
+  t.teardown(() => ledger.close());
+  ledger.start();
+  const count = () => sealsDocument(ledger.readModelDb, null).seals.length;
+  const start = (sessionId: string) =>
+    ledger.commands(
+      { type: 'StartSession', data: { sessionId, userId: 'u', provider: 'gemini', browserVmId: 'vm', expiresAt: new Date(Date.now() + 60_000).toISOString() } },
+      { eventId: randomUUID(), actor: { role: 'controller', sub: 'vm-manager' } },
+    );
+  /** Waits, bounded, until a seal covers `position`. */
+  const sealedAfter = async (position: bigint) => {
+    for (const deadline = Date.now() + 5000; !sealsDocument(ledger.readModelDb, null).seals.some((seal) => BigInt(seal.position) >= position); ) {
+      if (Date.now() > deadline) throw new Error(`no seal reached position ${position} within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  await sealedAfter((await start('first')).position);
+  const sealed = count();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(count(), sealed, 'the log did not move: no new seal');
+  await sealedAfter((await start('second')).position);
+  const { seals } = sealsDocument(ledger.readModelDb, null);
+  t.equal(seals.at(-1)!.previousSeal, sealHash(seals.at(-2)!), 'the new seal follows the last');
+  t.match(await verify(path, { seals, publicKey: createPublicKey(readSealKey(keyFile).publicKeyPem) }), { clean: true, seals: { broken: null } });
 });

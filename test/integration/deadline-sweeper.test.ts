@@ -15,7 +15,7 @@ import type { ReadModel } from '../../src/projector/read-model.js';
 import { openReadModel, type SqliteReadModel } from '../../src/projector/sqlite-read-model.js';
 import type { EventStore } from '../../src/store/port.js';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/store/sqlite/index.js';
-import type { PartLogger } from '../../src/logger.js';
+import type { PartLogger } from '../../src/part-logger.js';
 import {
   createDeadlineSweeper,
   expiryEventId,

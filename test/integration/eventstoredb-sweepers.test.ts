@@ -49,14 +49,14 @@ interface Instance {
   project(): Promise<void>;
 }
 
-function openInstance(name: string, connectionString: string, clock: () => Date): Instance & { close(): Promise<void> } {
+async function openInstance(name: string, connectionString: string, clock: () => Date): Promise<Instance & { close(): Promise<void> }> {
   const config = loadConfig({
     LEDGER_STORE: 'eventstoredb',
     EVENTSTORE_CONNECTION_STRING: connectionString,
     LEDGER_DB: join(dir, randomUUID(), `${name}.db`),
   });
   // Its own sweeper is made by each test, to drive it by hand.
-  const ledger = createLedger({ ...ledgerOptionsOf(config, clock), sweepIntervalMs: 0 });
+  const ledger = await createLedger({ ...ledgerOptionsOf(config, clock), sweepIntervalMs: 0 });
   ledger.start();
   const { store, readModelDb, readModel, projector } = ledger;
   return {
@@ -77,8 +77,8 @@ function openInstance(name: string, connectionString: string, clock: () => Date)
 async function twoInstances(t: Test) {
   const emulator: EsdbEmulator = await startEsdbEmulator();
   const { moveTo, clockOf } = world();
-  const a = openInstance('a', emulator.connectionString, clockOf(A_SKEW_MS));
-  const b = openInstance('b', emulator.connectionString, clockOf(B_SKEW_MS));
+  const a = await openInstance('a', emulator.connectionString, clockOf(A_SKEW_MS));
+  const b = await openInstance('b', emulator.connectionString, clockOf(B_SKEW_MS));
   t.teardown(async () => {
     await Promise.all([a.close(), b.close()]);
     await emulator.stop();

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import type { Ledger } from '../../src/application/create-ledger.js';
 import { importLegacy } from '../../src/cli/import-legacy.js';
-import { loadConfig } from '../../src/config.js';
 import { sessionStreamName } from '../../src/events/index.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
 import { LEGACY_HEADER, writeLegacyCsv, writeLegacySqlite, type GoodRow, type LegacyTestRow } from '../support/legacy-table.js';
+import { cliIo } from '../support/cli-io.js';
 import { runLedger } from '../support/ledger-process.js';
 import { withProjectedLedger } from '../support/audited-ledger.js';
 
@@ -296,16 +295,8 @@ t.test('more usage errors, through the command in this process', async (t) => {
     [[db], `${db} is the ledger's own database (LEDGER_DB), not a legacy table`],
   ];
   for (const [args, message] of cases) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await importLegacy.run(args, {
-      config: loadConfig({ LEDGER_DB: db }),
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-      clock: () => new Date(),
-      stdout: new PassThrough(),
-      progress: () => ({ update() {}, stop() {} }),
-    });
+    const { io, out, err } = cliIo({ LEDGER_DB: db });
+    const code = await importLegacy.run(args, io);
     t.equal(code, 2, args.join(' '));
     t.match(err.join('\n'), message);
     t.match(err.join('\n'), USAGE);
@@ -318,19 +309,18 @@ t.test('--strict stops at the first skipped row, in this process', async (t) => 
   const row = (id: string, status: string) => `${id},u,gemini,vm,${status},,,2024-03-01 00:00:00+00,2024-03-01 00:01:00+00`;
   writeFileSync(csv, [LEGACY_HEADER.join(','), row('st-1', 'completed'), row('st-2', 'done'), row('st-3', 'pending'), ''].join('\n'));
   const db = join(dir, 'strict-in-process', 'ledger.db');
-  const out: string[] = [];
   const progress: string[] = [];
-  const code = await importLegacy.run([csv, '--strict'], {
-    config: loadConfig({ LEDGER_DB: db, LEDGER_SQLITE_SYNCHRONOUS: 'NORMAL' }),
-    out: (line) => out.push(line),
-    err: (line) => t.fail(line),
-    clock: () => new Date(),
-    stdout: new PassThrough(),
-    progress: (label, total) => {
-      progress.push(`${label} of ${total}`);
-      return { update: (done) => progress.push(String(done)), stop: (last) => progress.push(last) };
+  const { io, out, err } = cliIo(
+    { LEDGER_DB: db, LEDGER_SQLITE_SYNCHRONOUS: 'NORMAL' },
+    {
+      progress: (label, total) => {
+        progress.push(`${label} of ${total}`);
+        return { update: (done) => void progress.push(String(done)), stop: (last) => void progress.push(last) };
+      },
     },
-  });
+  );
+  const code = await importLegacy.run([csv, '--strict'], io);
+  t.same(err, []);
   t.equal(code, 1);
   t.same(out.slice(-3), [
     'skipped: 1',
@@ -357,15 +347,9 @@ t.test('a session another writer started is not overwritten, in this process', a
   await store.close();
   const csv = join(dir, 'other-writer.csv');
   writeFileSync(csv, `${LEGACY_HEADER.join(',')}\nlive-1,u,gemini,vm,completed,,,2024-03-01 00:00:00+00,2024-03-01 00:01:00+00\n`);
-  const out: string[] = [];
-  const code = await importLegacy.run([csv, '--json'], {
-    config: loadConfig({ LEDGER_DB: db }),
-    out: (line) => out.push(line),
-    err: (line) => t.fail(line),
-    clock: () => new Date(),
-    stdout: new PassThrough(),
-    progress: () => ({ update() {}, stop() {} }),
-  });
+  const { io, out, err } = cliIo({ LEDGER_DB: db });
+  const code = await importLegacy.run([csv, '--json'], io);
+  t.same(err, []);
   t.equal(code, 1);
   t.match(JSON.parse(out[0]!), {
     rows: 1,

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { sessionStreamName, type NewEvent } from '../../src/events/index.js';
-import type { PartLogger } from '../../src/logger.js';
+import type { PartLogger } from '../../src/part-logger.js';
 import { CHECKPOINT_NAME, createProjector } from '../../src/projector/projector.js';
 import type { Projector } from '../../src/projector/projector-port.js';
 import { InvalidCursorError, type SessionFilter } from '../../src/projector/read-model.js';

@@ -12,7 +12,7 @@ const controller: Actor = { role: 'controller', sub: 'vm-manager' };
 
 /** Opens the ledger on `path`, runs its projector to the end of the log, and hands it over. */
 export async function withProjectedLedger<T>(path: string, use: (ledger: Ledger) => Promise<T> | T): Promise<T> {
-  const ledger = createLedger({ store: { kind: 'sqlite', path }, providers: PROVIDERS });
+  const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: PROVIDERS });
   try {
     ledger.start();
     const last = await ledger.store.lastPosition();

@@ -28,7 +28,7 @@ export interface TestLedgerOptions {
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
-export function startTestLedger(options: TestLedgerOptions = {}) {
+async function startTestLedger(options: TestLedgerOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
   const dbPath = join(dir, 'ledger.db');
   const logs: string[] = [];
@@ -37,9 +37,9 @@ export function startTestLedger(options: TestLedgerOptions = {}) {
     ? { kind: 'eventstoredb', ...options.eventStoreDb, readModelPath: dbPath }
     : { kind: 'sqlite', path: dbPath, synchronous: options.synchronous };
   const seal = options.sealKeyFile === undefined ? undefined : { keyFile: options.sealKeyFile, intervalMs: 3_600_000 };
-  const ledger = createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
+  const ledger = await createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
   ledger.start();
-  return { ledger, dir, dbPath, logs };
+  return { ledger, dir, dbPath, logs, logger };
 }
 
 /** What a test sends: a method, a path, a bearer token, a body (JSON unless a string), headers. */
@@ -78,8 +78,8 @@ const callerOver =
  * the file holds the read model only.
  */
 export async function startLedger(options: TestLedgerOptions & { over?: 'socket' | 'inject' } = {}) {
-  const { ledger, dir, dbPath, logs } = startTestLedger(options);
-  const app = await buildApp(ledger, { jwtSecret: JWT_SECRET, bodyLimit: options.bodyLimit, watchLimits: options.watchLimits });
+  const { ledger, dir, dbPath, logs, logger } = await startTestLedger(options);
+  const app = await buildApp(ledger, { jwtSecret: JWT_SECRET, logger, bodyLimit: options.bodyLimit, watchLimits: options.watchLimits });
   let url = '';
   let send: Send;
   if (options.over === 'inject') {
