@@ -2,6 +2,7 @@
  * The auditors' commands as real processes over a real SQLite file: what they print, and
  * their exit codes (0 clean, 1 anything found, 2 a usage error).
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +58,21 @@ t.test('export to a file and to stdout, and its offline check; a line edited is 
   t.equal(checked.code, 0, checked.stdout);
   t.match(checked.stdout, 'checked 12 events of 5 streams');
 
+  // The README's few lines of Python, as an auditor would run them on the export.
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const script = /### The hash chain[\s\S]*?```python\n([\s\S]*?)```/.exec(readme)?.[1];
+  t.ok(script, "the README shows the auditor's script");
+  const python = spawnSync('python3', ['-', file], { input: script, encoding: 'utf8' });
+  if (python.error) t.comment(`skipped: python3 is not on this machine (${python.error.message})`);
+  else t.equal(python.status, 0, `the README's script checks the export out: ${python.stderr}`);
+
   const edited = join(dir, 'edited.ndjson');
   writeFileSync(edited, `${lines.map((line) => line.replace('"reason":"clean-up"', '"reason":"clean-up!"')).join('\n')}\n`);
+  if (!python.error) {
+    const pythonCaught = spawnSync('python3', ['-', edited], { input: script, encoding: 'utf8' });
+    t.not(pythonCaught.status, 0, 'and it catches the edited line');
+    t.match(pythonCaught.stderr, /breaks at revision/);
+  }
   const caught = await ledger('verify', '--export', edited, '--json');
   t.equal(caught.code, 1);
   t.match(JSON.parse(caught.stdout), { chainBreaks: [{ reason: 'hash' }] });
