@@ -28,6 +28,8 @@ const Environment = z.object({
    * pending long after their deadline, and is more likely a slip of the unit.
    */
   LEDGER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** How long a watch stays open after `failed` or `cancelled`, so a late `CredentialsStored` reaches the page live. */
+  LEDGER_WATCH_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** The Ed25519 private key (PEM) that signs seals of the log; it lives outside the database. Unset: no seals. */
   LEDGER_SEAL_KEY_FILE: z.string().min(1).optional(),
   /** How often `serve` seals the log, if it moved. */

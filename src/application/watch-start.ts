@@ -6,10 +6,24 @@ import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
 import type { EventStore } from '../store/port.js';
 import type { OwnerCheck } from './caller.js';
 
-/** Where a watch stands: the last position it has considered, and the status it last told. */
+/** Where a watch stands: the last position it has considered, the status it last told, and when the session last changed. */
 export interface Told {
   position: bigint;
   status: SessionStatus;
+  /** `recordedAt` of the session's last event. */
+  updatedAt: string | null;
+}
+
+/**
+ * When a watch that has told this ends, in milliseconds since the epoch: at `completed` at
+ * once (nothing can change it); at `failed` or `cancelled` once `graceMs` has passed since the
+ * session's last event, because a late `CredentialsStored` still completes it and the page
+ * should learn that live; while `pending`, never.
+ */
+export function endOfWatch(told: Told, graceMs: number): number {
+  if (told.status === 'pending') return Number.POSITIVE_INFINITY;
+  if (told.status === 'completed' || told.updatedAt === null) return Number.NEGATIVE_INFINITY;
+  return Date.parse(told.updatedAt) + graceMs;
 }
 
 export interface WatchStart {
@@ -40,5 +54,5 @@ export async function startWatch(
   if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
   const { changes, now, considered } = statusChangesAfter(events, lastEventId);
   mayUse(now);
-  return { told: { position: considered, status: now.status }, rows: changes.map((state) => sessionRowOf(sessionId, state)) };
+  return { told: { position: considered, status: now.status, updatedAt: now.updatedAt }, rows: changes.map((state) => sessionRowOf(sessionId, state)) };
 }

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Decimal, isTerminal, SessionJson } from '../contract/index.js';
+import { Decimal, SessionJson } from '../contract/index.js';
 import { LedgerClientError, LedgerNetworkError, LedgerResponseError, type CallSite } from './errors.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
@@ -34,13 +34,15 @@ class ConnectionLost extends Error {
 
 /**
  * `GET /v1/sessions/:id/watch` as an async iterator of status changes. The first update is
- * the current status (or, resuming, the first change after `lastEventId`); the iterator
- * ends when the ledger ends the stream after a terminal status. A connection that drops, or
- * that the server closes before a terminal status (a restart), is reopened with
- * `Last-Event-ID`: the ledger replays the changes after it, so none is missed, and the
- * iterator skips any position it has already given, so none is repeated. At most `retries`
- * reconnections in a row on which nothing arrived, with backoff; then a `LedgerNetworkError`.
- * Problems before the stream opens (401, 403, 404, 429) are thrown as `LedgerProblemError`.
+ * the current status (or, resuming, the first change after `lastEventId`). The iterator ends
+ * at `completed`, or when the ledger says the watch is over (204: a `failed` or `cancelled`
+ * session past its grace period, in which a late `CredentialsStored` could still complete it).
+ * A connection that drops, or that the server closes before then (a restart, the end of the
+ * grace period), is reopened with `Last-Event-ID`: the ledger replays the changes after it,
+ * so none is missed, and the iterator skips any position it has already given, so none is
+ * repeated. At most `retries` reconnections in a row on which nothing arrived, with backoff;
+ * then a `LedgerNetworkError`. Problems before the stream opens (401, 403, 404, 429) are
+ * thrown as `LedgerProblemError`.
  */
 export async function* watchSession(transport: Transport, sessionId: string, options: WatchOptions = {}): AsyncGenerator<WatchUpdate, void, undefined> {
   const { baseUrl, token, timeoutMs, retries, retryDelayMs, fetch } = transport.options;
@@ -111,17 +113,18 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
           yield update;
         }
       }
-      if (status !== undefined && isTerminal(status)) return;
-      if (status === undefined && last !== undefined && (await terminalAt(last))) return;
-      lost = new ConnectionLost('the server ended the stream before a terminal status', false);
+      if (status === 'completed') return;
+      if (status === undefined && last !== undefined && (await completedAt(last))) return;
+      // A failed or cancelled session may still complete: the ledger says when the watch is over.
+      lost = new ConnectionLost('the server ended the stream before the watch was over', false);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (connection.signal.aborted && connection.signal.reason instanceof ConnectionLost) lost = connection.signal.reason;
       else if (error instanceof ConnectionLost) lost = error;
       else if (error instanceof TypeError || (error instanceof Error && error.name === 'AbortError')) lost = new ConnectionLost(error.message, false, { cause: error });
       else throw error;
-      // The server ends the stream after a terminal status anyway: a drop then loses nothing.
-      if (status !== undefined && isTerminal(status)) return;
+      // Nothing comes after completed: a drop then loses nothing.
+      if (status === 'completed') return;
     } finally {
       clearTimeout(idle);
       connection.abort();
@@ -136,14 +139,15 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
   }
 
   /**
-   * A resumed stream the server ended without a change is either a session that was already
-   * terminal at `position` (nothing more will come) or a server going away: the session as
-   * of that position tells which.
+   * A resumed stream the server ended without a change is a session that was already
+   * completed at `position` (nothing more will come), or one the ledger may still tell of
+   * (it answers the next resume with 204 once the watch is over): the session as of that
+   * position tells which.
    */
-  async function terminalAt(position: string): Promise<boolean> {
+  async function completedAt(position: string): Promise<boolean> {
     const { body } = await transport.request({ method: 'GET', path: `/v1/sessions/${encodeURIComponent(sessionId)}`, query: { asOf: position }, answer: SessionJson, signal });
     status = body.status;
-    return isTerminal(body.status);
+    return body.status === 'completed';
   }
 }
 

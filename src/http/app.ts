@@ -24,6 +24,8 @@ export interface HttpOptions {
   watchLimits?: WatchLimits | undefined;
   /** SSE heartbeat interval; defaults to 15 s, below common proxy idle timeouts. */
   heartbeatMs?: number | undefined;
+  /** How long a watch stays open after `failed` or `cancelled`; defaults to 120 s. */
+  watchGraceMs?: number | undefined;
 }
 
 /** The ledger's HTTP API over a ledger: one fastify app, one plugin per concern. Not listening yet. */
@@ -48,7 +50,15 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   await app.register(apiDocs);
   await app.register(sessionRoutes, { application, providers, signToken: createTokenSigner(options.jwtSecret, clock) });
   await app.register(vmRoutes, { application });
-  await app.register(watchRoutes, { application, projector, metrics: metrics.registry, limits: options.watchLimits, heartbeatMs: options.heartbeatMs });
+  await app.register(watchRoutes, {
+    application,
+    projector,
+    clock,
+    metrics: metrics.registry,
+    limits: options.watchLimits,
+    heartbeatMs: options.heartbeatMs,
+    graceMs: options.watchGraceMs,
+  });
   await app.register(legacyRoutes, { application });
   await app.register(auditRoutes, { application });
   await app.register(opsRoutes, { application, metrics: metrics.registry });

@@ -5,7 +5,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
-import { isTerminal, ProblemJson, SessionParams, WatchHeaders } from '../contract/index.js';
+import { endOfWatch } from '../application/watch-start.js';
+import { ProblemJson, SessionParams, WatchHeaders } from '../contract/index.js';
+import { LONGEST_TIMER_MS } from '../timers.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
@@ -22,16 +24,21 @@ export interface WatchRoutesOptions {
   limits?: WatchLimits | undefined;
   /** SSE heartbeat interval; defaults to 15 s, below common proxy idle timeouts. */
   heartbeatMs?: number | undefined;
+  /** How long a watch stays open after `failed` or `cancelled`, for a late `CredentialsStored`; defaults to 120 s. */
+  graceMs?: number | undefined;
+  /** What "now" is, for the grace period. */
+  clock: () => Date;
 }
 
 /**
  * Live status over Server-Sent Events: the current status first, then one `status` event
- * (id = the position of the change) at each status change, until a terminal status ends the
- * stream. `Last-Event-ID` resumes with the changes after that position. Live changes come
- * from the projector through the watch hub, not from a query per watcher.
+ * (id = the position of the change) at each status change. `completed` ends the stream at
+ * once; `failed` and `cancelled` after a grace period (`endOfWatch`). `Last-Event-ID` resumes
+ * with the changes after that position. Live changes come from the projector through the
+ * watch hub, not from a query per watcher.
  */
 export const watchRoutes = fp<WatchRoutesOptions>(
-  async (app: FastifyInstance, { application, projector, metrics, limits, heartbeatMs }) => {
+  async (app: FastifyInstance, { application, projector, metrics, limits, heartbeatMs, graceMs = 120_000, clock }) => {
     const hub = createWatchHub(projector, limits ?? { perToken: 20, total: 10_000 });
     // Open watches would hold app.close() until they end by themselves: end them first.
     app.addHook('preClose', async () => hub.close());
@@ -85,8 +92,9 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         try {
           const start = await application.startWatch(id, lastEventId === undefined ? undefined : BigInt(lastEventId), ownerCheckOf(principal));
           let told = start.told;
+          const over = () => clock().getTime() >= endOfWatch(told, graceMs);
           // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".
-          if (start.rows.length === 0 && isTerminal(told.status)) return reply.code(204).send(null);
+          if (start.rows.length === 0 && over()) return reply.code(204).send(null);
           const tell = (row: SessionRow) =>
             Promise.race([
               reply.sse.send({ id: String(row.position), event: 'status', data: toSessionJson(row) }).catch((error: unknown) => {
@@ -96,14 +104,26 @@ export const watchRoutes = fp<WatchRoutesOptions>(
               stopped,
             ]);
           for (const row of start.rows) await tell(row);
-          while (!isTerminal(told.status) && !ended()) {
-            if (queued.length === 0) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stopped]);
+          while (!over() && !ended()) {
+            if (queued.length === 0) {
+              let timer: NodeJS.Timeout | undefined;
+              await Promise.race([
+                new Promise<void>((resolve) => {
+                  wake = resolve;
+                  // A watch in its grace period wakes up to end when the period does.
+                  const left = endOfWatch(told, graceMs) - clock().getTime();
+                  if (Number.isFinite(left)) timer = setTimeout(resolve, Math.min(Math.max(0, left), LONGEST_TIMER_MS));
+                }),
+                stopped,
+              ]);
+              clearTimeout(timer);
+            }
             wake = null;
             for (const row of queued.splice(0)) {
               if (row.position <= told.position || row.status === told.status || ended()) continue;
               await tell(row);
               told = row;
-              if (isTerminal(told.status)) break;
+              if (over()) break;
             }
           }
         } finally {

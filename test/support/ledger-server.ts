@@ -25,6 +25,11 @@ export interface TestLedgerOptions {
   sealKeyFile?: string;
   /** The embedded store's `synchronous`, for tests that write much and test no durability. */
   synchronous?: SynchronousMode;
+  /**
+   * How long a watch stays open after `failed` or `cancelled`. 0 unless a test says: tests of
+   * other things end such a watch at once; the grace period has tests of its own.
+   */
+  watchGraceMs?: number;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -79,7 +84,13 @@ const callerOver =
  */
 export async function startLedger(options: TestLedgerOptions & { over?: 'socket' | 'inject' } = {}) {
   const { ledger, dir, dbPath, logs, logger } = await startTestLedger(options);
-  const app = await buildApp(ledger, { jwtSecret: JWT_SECRET, logger, bodyLimit: options.bodyLimit, watchLimits: options.watchLimits });
+  const app = await buildApp(ledger, {
+    jwtSecret: JWT_SECRET,
+    logger,
+    bodyLimit: options.bodyLimit,
+    watchLimits: options.watchLimits,
+    watchGraceMs: options.watchGraceMs ?? 0,
+  });
   let url = '';
   let send: Send;
   if (options.over === 'inject') {
