@@ -28,6 +28,15 @@ const Environment = z.object({
    * pending long after their deadline, and is more likely a slip of the unit.
    */
   LEDGER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /**
+   * The web origins whose pages may call the API from a browser (CORS), comma-separated, e.g.
+   * `https://app.example.com`; none by default.
+   */
+  LEDGER_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).refine((origin) => new URL(origin).origin === origin, 'an origin: scheme, host and port, no path'))),
   /** How long a watch stays open after `failed` or `cancelled`, so a late `CredentialsStored` reaches the page live. */
   LEDGER_WATCH_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** The Ed25519 private key (PEM) that signs seals of the log; it lives outside the database. Unset: no seals. */

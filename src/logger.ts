@@ -19,6 +19,8 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
           '*.agentToken',
           'token',
           '*.token',
+          'ticket',
+          '*.ticket',
         ],
         censor: '[redacted]',
       },

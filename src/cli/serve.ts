@@ -19,7 +19,12 @@ export const serve: CliCommand = {
   async run(_args, { config, clock }) {
     const logger = createLogger(config.LOG_LEVEL);
     const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
-    const app = await buildApp(ledger, { jwtSecret: jwtSecretOf(config, { create: true }), logger, watchGraceMs: config.LEDGER_WATCH_GRACE_MS });
+    const app = await buildApp(ledger, {
+      jwtSecret: jwtSecretOf(config, { create: true }),
+      logger,
+      watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
+      corsOrigins: config.LEDGER_CORS_ORIGINS,
+    });
 
     const stopped = new Promise<void>((resolve) => {
       closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {

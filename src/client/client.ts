@@ -6,6 +6,7 @@ import {
   SessionListJson,
   StartedJson,
   VmDestroyedJson,
+  WatchTicketJson,
 } from '../contract/index.js';
 import { resolveOptions, type LedgerClientOptions } from './options.js';
 import { createTransport, type CallOptions } from './transport.js';
@@ -24,6 +25,7 @@ import type {
   StartSessionInput,
   VmDestroyedInput,
   VmDestroyedResult,
+  WatchTicket,
   WatchUpdate,
 } from './types.js';
 import { watchSession, type WatchOptions } from './watch.js';
@@ -59,6 +61,12 @@ export interface LedgerClient {
   sessionEvents(sessionId: string, options?: CallOptions): Promise<SessionEvents>;
   /** `GET /v1/sessions`: one page, newest first; pass `nextCursor` back as `cursor` for the next. */
   listSessions(query?: ListSessionsQuery, options?: CallOptions): Promise<SessionList>;
+  /**
+   * `POST /v1/watch-tickets`: a single-use ticket, valid for seconds, with which a web page
+   * opens the watch through the browser's own `EventSource` (which cannot send a bearer
+   * token): `new EventSource(baseUrl + ticket.watch)`.
+   */
+  watchTicket(sessionId: string, options?: CallOptions): Promise<WatchTicket>;
   /** `GET /v1/sessions/:id/watch`: each status change, live, reconnecting with `Last-Event-ID`; see `watchSession`. */
   watch(sessionId: string, options?: WatchOptions): AsyncGenerator<WatchUpdate, void, undefined>;
   /**
@@ -136,6 +144,11 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
 
     async getLegacySession(sessionId, query = {}, { signal } = {}) {
       const { body } = await request({ method: 'GET', path: `/api/auth/session/${segment(sessionId)}`, query, answer: LegacySessionJson, signal });
+      return body;
+    },
+
+    async watchTicket(sessionId, { signal } = {}) {
+      const { body } = await request({ method: 'POST', path: '/v1/watch-tickets', body: { sessionId }, answer: WatchTicketJson, signal });
       return body;
     },
 

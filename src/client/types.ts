@@ -13,6 +13,7 @@ import type {
   StartSessionBody,
   VmDestroyedBody,
   VmDestroyedJson,
+  WatchTicketJson,
 } from '../contract/index.js';
 
 // The client's types are the server's zod schemas seen from the other side: what a route
@@ -66,6 +67,8 @@ export type LegacySession = z.output<typeof LegacySessionJson>;
 export type LegacyCompleteInput = z.input<typeof LegacyCompleteBody>;
 export type LegacyCompleted = LegacySession & Recorded;
 export type SessionList = z.output<typeof SessionListJson>;
+/** A single-use ticket for a web page's `EventSource`: `watch` is the path to open, the ticket in it. */
+export type WatchTicket = z.output<typeof WatchTicketJson>;
 
 /** One message of a watch: the session as it was right after the change at `position`. */
 export interface WatchUpdate {

@@ -129,3 +129,24 @@ export const SessionListJson = z.object({ sessions: z.array(SessionJson), nextCu
 
 /** `GET …/watch` resumes after the position a browser's `EventSource` sends back. */
 export const WatchHeaders = z.object({ 'last-event-id': Decimal.optional() });
+
+/**
+ * `GET …/watch` from a web page: a watch ticket instead of the `Authorization` header a
+ * browser's `EventSource` cannot send, and the position to resume after when a page opens a
+ * new `EventSource` (which cannot set `Last-Event-ID` itself).
+ */
+export const WatchQuery = z.strictObject({
+  ticket: z.string().min(1).max(4096).optional(),
+  lastEventId: Decimal.optional(),
+});
+
+/** `POST /v1/watch-tickets`: the session whose watch the ticket opens. */
+export const WatchTicketBody = z.strictObject({ sessionId: SessionId });
+
+export const WatchTicketJson = z.object({
+  /** Pass it as `?ticket=` to the watch, once, before `expiresAt`. */
+  ticket: z.string(),
+  expiresAt: z.string(),
+  /** The watch's path, the ticket in it. */
+  watch: z.string(),
+});

@@ -1,3 +1,4 @@
+import fastifyCors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Ledger } from '../application/create-ledger.js';
@@ -13,6 +14,7 @@ import { createTokenSigner } from './tokens.js';
 import { vmRoutes } from './vms.js';
 import type { WatchLimits } from './watch-hub.js';
 import { watchRoutes } from './watch.js';
+import { createWatchTickets } from './watch-tickets.js';
 
 export interface HttpOptions {
   jwtSecret: string;
@@ -26,6 +28,8 @@ export interface HttpOptions {
   heartbeatMs?: number | undefined;
   /** How long a watch stays open after `failed` or `cancelled`; defaults to 120 s. */
   watchGraceMs?: number | undefined;
+  /** The web origins whose pages may call the API (CORS); none when empty or absent. */
+  corsOrigins?: readonly string[] | undefined;
 }
 
 /** The ledger's HTTP API over a ledger: one fastify app, one plugin per concern. Not listening yet. */
@@ -46,6 +50,15 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
 
   await app.register(problemDetails);
   await app.register(requestLog);
+  if (options.corsOrigins?.length) {
+    // A page of these origins may ask for a watch ticket (a bearer token in a header: a preflight) and open the watch.
+    await app.register(fastifyCors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+      maxAge: 600,
+    });
+  }
   await app.register(authentication, { secret: options.jwtSecret });
   await app.register(apiDocs);
   await app.register(sessionRoutes, { application, providers, signToken: createTokenSigner(options.jwtSecret, clock) });
@@ -58,6 +71,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
     limits: options.watchLimits,
     heartbeatMs: options.heartbeatMs,
     graceMs: options.watchGraceMs,
+    tickets: createWatchTickets(options.jwtSecret, clock),
   });
   await app.register(legacyRoutes, { application });
   await app.register(auditRoutes, { application });

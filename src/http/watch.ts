@@ -1,18 +1,20 @@
 import { fastifySSE } from '@fastify/sse';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
 import { endOfWatch } from '../application/watch-start.js';
-import { ProblemJson, SessionParams, WatchHeaders } from '../contract/index.js';
+import { ProblemJson, SessionParams, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
 import { toSessionJson } from './session-json.js';
+import { commonProblems } from './route-schemas.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
+import type { WatchTickets } from './watch-tickets.js';
 
 export interface WatchRoutesOptions {
   application: Application;
@@ -26,8 +28,10 @@ export interface WatchRoutesOptions {
   heartbeatMs?: number | undefined;
   /** How long a watch stays open after `failed` or `cancelled`, for a late `CredentialsStored`; defaults to 120 s. */
   graceMs?: number | undefined;
-  /** What "now" is, for the grace period. */
+  /** What "now" is, for the grace period and the tickets. */
   clock: () => Date;
+  /** Issues and redeems the tickets a web page opens a watch with. */
+  tickets: WatchTickets;
 }
 
 /**
@@ -38,7 +42,7 @@ export interface WatchRoutesOptions {
  * watch hub, not from a query per watcher.
  */
 export const watchRoutes = fp<WatchRoutesOptions>(
-  async (app: FastifyInstance, { application, projector, metrics, limits, heartbeatMs, graceMs = 120_000, clock }) => {
+  async (app: FastifyInstance, { application, projector, metrics, limits, heartbeatMs, graceMs = 120_000, clock, tickets }) => {
     const hub = createWatchHub(projector, limits ?? { perToken: 20, total: 10_000 });
     // Open watches would hold app.close() until they end by themselves: end them first.
     app.addHook('preClose', async () => hub.close());
@@ -53,17 +57,50 @@ export const watchRoutes = fp<WatchRoutesOptions>(
     });
     app.addHook('onClose', async () => metrics.removeSingleMetric(gauge));
     await app.register(fastifySSE, { heartbeatInterval: heartbeatMs ?? 15_000 });
+    const routes = app.withTypeProvider<ZodTypeProvider>();
 
-    app.withTypeProvider<ZodTypeProvider>().get(
-      '/v1/sessions/:id/watch',
+    routes.post(
+      '/v1/watch-tickets',
       {
         onRequest: app.authenticate,
+        schema: {
+          summary: "A single-use ticket to open a session's watch from a web page (EventSource cannot send a bearer token)",
+          security: [{ bearer: [] }],
+          body: WatchTicketBody,
+          response: { 201: WatchTicketJson, ...commonProblems },
+        },
+      },
+      async (request, reply) => {
+        const { principal } = request;
+        const { sessionId } = request.body;
+        request.logContext = { sessionId };
+        authorize(principal, { kind: 'useSession', sessionId });
+        // Whoever may read the session may watch it: the same rule, checked now, for the ticket's holder.
+        await application.readSession(sessionId, {}, ownerCheckOf(principal));
+        const { ticket, expiresAt } = tickets.issue(principal, sessionId);
+        return reply.code(201).send({ ticket, expiresAt, watch: `/v1/sessions/${encodeURIComponent(sessionId)}/watch?ticket=${encodeURIComponent(ticket)}` });
+      },
+    );
+
+    /** A watch's caller: the holder of its ticket when the URL has one, else the bearer token's. */
+    const authenticateWatch = async (request: FastifyRequest) => {
+      // Before validation: the raw query and path, which the schema checks next.
+      const { ticket } = request.query as { ticket?: unknown };
+      if (typeof ticket !== 'string') return app.authenticate(request);
+      request.principal = tickets.redeem(ticket, String((request.params as { id?: unknown }).id));
+    };
+
+    routes.get(
+      '/v1/sessions/:id/watch',
+      {
+        onRequest: authenticateWatch,
         sse: { kind: 'only' },
         schema: {
-          summary: 'Watch a session live (Server-Sent Events); resumes with Last-Event-ID',
-          security: [{ bearer: [] }],
+          summary: 'Watch a session live (Server-Sent Events); resumes with Last-Event-ID; from a web page, with ?ticket=',
+          security: [{ bearer: [] }, {}],
           params: SessionParams,
           headers: WatchHeaders,
+          querystring: WatchQuery,
           response: { 204: z.null(), 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 429: ProblemJson, 503: ProblemJson },
         },
       },
@@ -72,7 +109,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         const { principal } = request;
         request.logContext = { sessionId: id };
         authorize(principal, { kind: 'useSession', sessionId: id });
-        const lastEventId = request.headers['last-event-id'];
+        const lastEventId = request.headers['last-event-id'] ?? request.query.lastEventId;
         const release = hub.admit(`${principal.role}:${principal.sub}`);
         // Follow before reading, so a change committed in between is queued, not lost; the
         // position check below drops what the first read already covered.

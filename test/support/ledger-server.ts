@@ -30,6 +30,10 @@ export interface TestLedgerOptions {
    * other things end such a watch at once; the grace period has tests of its own.
    */
   watchGraceMs?: number;
+  /** Origins allowed to call from a browser (CORS). */
+  corsOrigins?: string[];
+  /** The ledger's clock; the system's by default. */
+  clock?: () => Date;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -42,7 +46,7 @@ async function startTestLedger(options: TestLedgerOptions = {}) {
     ? { kind: 'eventstoredb', ...options.eventStoreDb, readModelPath: dbPath }
     : { kind: 'sqlite', path: dbPath, synchronous: options.synchronous };
   const seal = options.sealKeyFile === undefined ? undefined : { keyFile: options.sealKeyFile, intervalMs: 3_600_000 };
-  const ledger = await createLedger({ store, logger, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
+  const ledger = await createLedger({ store, logger, clock: options.clock, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
   ledger.start();
   return { ledger, dir, dbPath, logs, logger };
 }
@@ -90,6 +94,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     bodyLimit: options.bodyLimit,
     watchLimits: options.watchLimits,
     watchGraceMs: options.watchGraceMs ?? 0,
+    corsOrigins: options.corsOrigins,
   });
   let url = '';
   let send: Send;
