@@ -15,7 +15,7 @@ const begin = performance.now();
 let events = 0;
 let clean: boolean | undefined;
 if (operation === 'verify') {
-  const report = await verifyLedger({ store: ledger.store, readModel: ledger.readModel });
+  const report = await verifyLedger({ store: ledger.store, readModel: ledger.readModel, outcomes: ledger.outcomes });
   events = report.events;
   clean = report.clean;
 } else {

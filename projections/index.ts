@@ -3,3 +3,4 @@ export * from './evolve.js';
 export * from './fold.js';
 export * from './session-state.js';
 export * from './status-changes.js';
+export * from './outcome.js';

@@ -1,4 +1,6 @@
-import type { ListQuery, SessionQuery, StartSessionBody } from '../contract/index.js';
+import type { ListQuery, OutcomesQuery, SessionQuery, StartSessionBody } from '../contract/index.js';
+import type { OutcomesReadModel } from '../projector/outcomes-read-model.js';
+import { outcomeStats } from './outcome-stats.js';
 import type { Actor } from '../events/index.js';
 import type { Projector } from '../projector/projector-port.js';
 import type Database from 'better-sqlite3';
@@ -25,6 +27,7 @@ export interface ApplicationDeps {
   /** The read model's connection, where the seals are kept. */
   readModelDb: Database.Database;
   projector: Projector;
+  outcomes: OutcomesReadModel;
   commands: CommandHandler;
   clock: () => Date;
   readWaitMs: number;
@@ -51,6 +54,7 @@ export function createApplication(deps: ApplicationDeps) {
     verify: () => verifyLedger(deps),
     seals: () => sealsDocument(deps.readModelDb, deps.sealKey?.publicKeyPem ?? null),
     exportPages: (filter: ExportFilter) => exportPages(deps.store, filter),
+    outcomeStats: (query: OutcomesQuery) => outcomeStats(deps, query),
   };
 }
 

@@ -3,6 +3,7 @@ import type { LedgerConfig } from '../config.js';
 import { silentLogger, type LedgerLogger } from '../part-logger.js';
 import { createLedgerMetrics, type LedgerMetrics } from './metrics.js';
 import { createProjector, openReadModel, type Projector, type SqliteReadModel } from '../projector/index.js';
+import { openOutcomes, type OutcomesReadModel } from '../projector/outcomes-read-model.js';
 import type { EventStore } from '../store/port.js';
 import { createDeadlineSweeper, type DeadlineSweeper } from './deadline-sweeper.js';
 import { readSealKey, type SealKey } from '../audit/seals.js';
@@ -34,6 +35,9 @@ export interface Ledger {
   /** The SQLite connection the read model and its checkpoint live on. */
   readonly readModelDb: Database.Database;
   readonly projector: Projector;
+  /** Keeps `session_outcomes`, with a checkpoint of its own. */
+  readonly outcomesProjector: Projector;
+  readonly outcomes: OutcomesReadModel;
   /** The one command handler every writer goes through: the API's use cases and the sweeper. */
   readonly commands: CommandHandler;
   readonly sweeper: DeadlineSweeper | null;
@@ -64,6 +68,8 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
   const { store } = opened;
   const readModel = openReadModel(opened.readModelDb);
   const projector = createProjector({ store, db: opened.readModelDb, logger: logger.child({ part: 'projector' }) });
+  const outcomes = openOutcomes(opened.readModelDb);
+  const outcomesProjector = createProjector({ store, projection: outcomes, logger: logger.child({ part: 'outcomes-projector' }) });
   const metrics = createLedgerMetrics({ projector, readModel });
   const commands = metrics.instrument(createCommandHandler({ store, clock }));
   const sweeper =
@@ -76,7 +82,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     options.seal && sealKey
       ? createSealer({ readModelPath, store, key: sealKey, clock, intervalMs: options.seal.intervalMs, logger: logger.child({ part: 'sealer' }) })
       : null;
-  const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, commands, clock, readWaitMs, sealKey });
+  const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, outcomes, commands, clock, readWaitMs, sealKey });
   let closing: Promise<void> | null = null;
 
   return {
@@ -84,6 +90,8 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     readModel,
     readModelDb: opened.readModelDb,
     projector,
+    outcomesProjector,
+    outcomes,
     commands,
     sweeper,
     sealer,
@@ -96,6 +104,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     logger,
     start() {
       projector.start();
+      outcomesProjector.start();
       sweeper?.start();
       sealer?.start();
     },
@@ -105,6 +114,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
         await sealer?.stop();
         await sweeper?.stop();
         await projector.stop();
+        await outcomesProjector.stop();
         await opened.close();
       })();
       return closing;

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { fold } from '../../projections/index.js';
+import { bucketKey, fold, HOUR_MS, outcomeOf, type OutcomeBucket } from '../../projections/index.js';
+import type { OutcomeCount, OutcomesReadModel } from '../projector/outcomes-read-model.js';
 import { ledgerEventCodec, SESSION_CATEGORY, sessionIdOfStream, sessionStreamName, type EventCodec, type RecordedEvent, type StoredEvent } from '../events/index.js';
 import { CHECKPOINT_NAME } from '../projector/projector.js';
 import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
@@ -33,6 +34,17 @@ export interface Undecodable {
   reason: string;
 }
 
+/** A bucket of `session_outcomes` whose count is not what a fresh fold of the log gives. */
+export interface OutcomeDifference {
+  /** The start of the hour the sessions were created in. */
+  hour: string;
+  provider: string | null;
+  status: string;
+  failureReason: string | null;
+  readModel: number;
+  fold: number;
+}
+
 export interface SealsReport {
   checked: number;
   /** The first seal that no longer holds, and why; null when every one does. */
@@ -48,6 +60,8 @@ export interface VerifyReport {
   differences: Difference[];
   chainBreaks: ChainBreakFound[];
   undecodable: Undecodable[];
+  /** `session_outcomes` against a fresh fold, as of its own checkpoint; absent when not asked. */
+  outcomeDifferences?: OutcomeDifference[];
   seals?: SealsReport;
   /** Nothing of the above was found. */
   clean: boolean;
@@ -56,6 +70,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   store: EventStore;
   readModel: Pick<SqliteReadModel, 'checkpoint' | 'session' | 'sessionIdsAfter' | 'countSessions'>;
+  /** The `session_outcomes` projection, to check too. */
+  outcomes?: Pick<OutcomesReadModel, 'snapshot'>;
   codec?: EventCodec;
   /** Seals to hold the log to, with the key that should have signed them. */
   seals?: { seals: readonly Seal[]; publicKey: KeyObject };
@@ -66,7 +82,11 @@ export interface VerifyOptions {
 
 /** True when a report names no difference, break or broken seal. */
 const isClean = (report: VerifyReport) =>
-  report.differences.length === 0 && report.chainBreaks.length === 0 && report.undecodable.length === 0 && (report.seals?.broken ?? null) === null;
+  report.differences.length === 0 &&
+  report.chainBreaks.length === 0 &&
+  report.undecodable.length === 0 &&
+  (report.outcomeDifferences ?? []).length === 0 &&
+  (report.seals?.broken ?? null) === null;
 
 const shown = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'missing';
 
@@ -119,6 +139,11 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   /** Streams whose trouble this run found, by session id: what a broken seal can be blamed on. */
   const troubled = new Set<string>();
 
+  // The counts and their checkpoint, read together; each stream is folded up to that checkpoint
+  // and counted in its bucket, so the counts can be compared however far the projector has moved.
+  const outcomes = options.outcomes?.snapshot();
+  const expectedOutcomes = new Map<string, OutcomeBucket & { sessions: number }>();
+
   const logIds = paged(async (after) =>
     (await store.readStreamNames({ category: SESSION_CATEGORY, after: sessionStreamName(after), maxCount: pageSize }))
       .map(sessionIdOfStream)
@@ -144,6 +169,13 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
     }
 
     const events = decodeAll(stored, codec, sessionId, report);
+    if (events !== null && outcomes !== undefined) {
+      const bucket = outcomeOf(fold(events.filter((event) => event.position <= outcomes.position)));
+      if (bucket !== null) {
+        const key = bucketKey(bucket);
+        expectedOutcomes.set(key, { ...bucket, sessions: (expectedOutcomes.get(key)?.sessions ?? 0) + 1 });
+      }
+    }
     if (events === null) {
       troubled.add(sessionId);
     } else if (compareRow(sessionId, readModel.session(sessionId), events, checkpoint, report)) {
@@ -152,6 +184,8 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
     report.checked++;
     onProgress?.(report.checked, Math.max(total, report.checked));
   }
+
+  if (outcomes !== undefined) report.outcomeDifferences = outcomeDifferences(outcomes.counts, expectedOutcomes);
 
   if (options.seals) {
     let brokenAt: { index: number; reason: SealFailure } | null = unsound;
@@ -172,6 +206,26 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   }
   report.clean = isClean(report);
   return report;
+}
+
+/** Each bucket whose count differs between the projection and the fold, either way. */
+function outcomeDifferences(kept: readonly OutcomeCount[], expected: ReadonlyMap<string, OutcomeBucket & { sessions: number }>): OutcomeDifference[] {
+  const keptByKey = new Map(kept.map((count) => [bucketKey(count), count]));
+  const differences: OutcomeDifference[] = [];
+  for (const key of new Set([...keptByKey.keys(), ...expected.keys()])) {
+    const [have, want] = [keptByKey.get(key), expected.get(key)];
+    const bucket = (have ?? want)!;
+    if ((have?.sessions ?? 0) === (want?.sessions ?? 0)) continue;
+    differences.push({
+      hour: new Date(bucket.hour * HOUR_MS).toISOString(),
+      provider: bucket.provider,
+      status: bucket.status,
+      failureReason: bucket.failureReason,
+      readModel: have?.sessions ?? 0,
+      fold: want?.sessions ?? 0,
+    });
+  }
+  return differences;
 }
 
 /** The index of the stream's last event at or before `position`; -1 when none is. */

@@ -26,6 +26,12 @@ function printReport(report: VerifyReport, out: (line: string) => void): void {
   for (const d of report.differences) out(`  ${d.sessionId} ${d.column}: read model ${d.readModel}, fold ${d.fold}`);
   out(`chain breaks: ${report.chainBreaks.length}`);
   for (const b of report.chainBreaks) out(`  ${b.sessionId} at revision ${b.revision} (${b.reason === 'hash' ? 'the hash does not match' : 'a revision is missing or out of place'})`);
+  if (report.outcomeDifferences !== undefined) {
+    out(`session_outcomes differences: ${report.outcomeDifferences.length}`);
+    for (const d of report.outcomeDifferences) {
+      out(`  ${d.hour} ${d.provider ?? '(no provider)'} ${d.status}${d.failureReason ? ` (${d.failureReason})` : ''}: read model ${d.readModel}, fold ${d.fold}`);
+    }
+  }
   if (report.undecodable.length > 0) {
     out(`undecodable events: ${report.undecodable.length}`);
     for (const u of report.undecodable) out(`  ${u.sessionId} at revision ${u.revision}: ${u.reason}`);
@@ -116,7 +122,13 @@ export const verify: CliCommand = {
     const ledger = await createLedger(ledgerOptionsOf(config, clock));
     try {
       const bar = progress('verify', ledger.readModel.countSessions());
-      const report = await verifyLedger({ store: ledger.store, readModel: ledger.readModel, seals, onProgress: (done, total) => bar.update(done, total) });
+      const report = await verifyLedger({
+        store: ledger.store,
+        readModel: ledger.readModel,
+        outcomes: ledger.outcomes,
+        seals,
+        onProgress: (done, total) => bar.update(done, total),
+      });
       bar.stop(`verified ${report.checked} sessions`);
       if (json) out(JSON.stringify(report, null, 2));
       else printReport(report, out);

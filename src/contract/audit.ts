@@ -37,6 +37,19 @@ export const VerifyReportJson = z.object({
   differences: z.array(z.object({ sessionId: z.string(), column: z.string(), readModel: z.string(), fold: z.string() })),
   chainBreaks: z.array(z.object({ sessionId: z.string(), revision: Decimal, reason: z.enum(['hash', 'sequence']) })),
   undecodable: z.array(z.object({ sessionId: z.string(), revision: Decimal, reason: z.string() })),
+  /** The `session_outcomes` buckets whose counts differ from a fresh fold. */
+  outcomeDifferences: z
+    .array(
+      z.object({
+        hour: z.string(),
+        provider: z.string().nullable(),
+        status: z.string(),
+        failureReason: z.string().nullable(),
+        readModel: z.number().int(),
+        fold: z.number().int(),
+      }),
+    )
+    .optional(),
   clean: z.boolean(),
 });
 

@@ -7,4 +7,5 @@ export * from './legacy.js';
 export * from './problems.js';
 export * from './roles.js';
 export * from './sessions.js';
+export * from './stats.js';
 export * from './status.js';

@@ -10,6 +10,7 @@ import { legacyRoutes } from './legacy.js';
 import { opsRoutes } from './ops.js';
 import { requestLog } from './request-log.js';
 import { sessionRoutes } from './sessions.js';
+import { statsRoutes } from './stats.js';
 import { createTokenSigner } from './tokens.js';
 import { vmRoutes } from './vms.js';
 import type { WatchLimits } from './watch-hub.js';
@@ -75,6 +76,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   });
   await app.register(legacyRoutes, { application });
   await app.register(auditRoutes, { application });
+  await app.register(statsRoutes, { application });
   await app.register(opsRoutes, { application, metrics: metrics.registry });
   return app;
 }

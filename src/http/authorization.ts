@@ -17,7 +17,9 @@ export type Action =
   | { kind: 'ownSession'; ownerUserId: string | null }
   | { kind: 'list'; userId: string | undefined }
   /** Anything under /v1/audit: the log itself, its checks and its seals. */
-  | { kind: 'audit' };
+  | { kind: 'audit' }
+  /** The outcome statistics. */
+  | { kind: 'stats' };
 
 /** The facts each writer reports. SessionStarted and SessionExpired have their own writers. */
 const factsOf: Record<Principal['role'], readonly PostedFact['type'][]> = {
@@ -60,6 +62,9 @@ export function authorize(principal: Principal, action: Action): void {
       return;
     case 'audit':
       if (role !== 'auditor') refuse(`a ${role} token cannot do this; it takes an auditor token`);
+      return;
+    case 'stats':
+      if (role !== 'auditor' && role !== 'controller') refuse(`a ${role} token cannot do this; it takes an auditor or controller token`);
       return;
     case 'list':
       if (role === 'agent') refuse('an agent token reads its own session only');

@@ -5,23 +5,43 @@ import { StoreClosedError } from '../store/errors.js';
 import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
 import { silentLogger, type PartLogger } from '../part-logger.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
+import type { Projection } from './projection.js';
 import type { Projector } from './projector-port.js';
 import type { SessionRow } from './session-row.js';
 import { openReadModel } from './sqlite-read-model.js';
 
-export interface ProjectorOptions {
+export type ProjectorOptions = {
   store: EventStore;
-  /** The read model's connection: the event store's own in embedded mode, a file of its own otherwise. */
-  db: Database.Database;
   /** Most events applied in one transaction. Defaults to 500. */
   batchSize?: number;
   /** How long to wait before resubscribing after the subscription fails. Defaults to 1 s. */
   retryDelayMs?: number;
   logger?: PartLogger;
-}
+  /** Told the checkpoint after each committed batch (a test, a crash drill). */
+  onCommitted?: (position: bigint) => void;
+} & (
+  | {
+      /** The `auth_sessions` read model's connection: the event store's own in embedded mode, a file of its own otherwise. */
+      db: Database.Database;
+    }
+  | {
+      /** Another projection to keep. */
+      projection: Projection;
+    }
+);
 
-/** The projector's row in `projector_checkpoint`. */
+/** The `auth_sessions` projector's row in `projector_checkpoint`. */
 export const CHECKPOINT_NAME = 'auth_sessions';
+
+/** The `auth_sessions` read model as a projection. */
+export function sessionsProjection(db: Database.Database): Projection {
+  const readModel = openReadModel(db);
+  return {
+    name: CHECKPOINT_NAME,
+    checkpoint: () => readModel.checkpoint(CHECKPOINT_NAME),
+    apply: (events) => readModel.applyBatch(CHECKPOINT_NAME, events),
+  };
+}
 
 /** Applying a batch failed: the read model cannot go on, unlike after a dropped subscription. */
 class BatchFailed extends Error {
@@ -54,12 +74,12 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * are written as soon as the subscription would wait, so a live event is not held back.
  */
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, db, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
+  const { store, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`invalid batch size ${String(batchSize)}`);
   if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new RangeError(`invalid retry delay ${String(retryDelayMs)}`);
-  const readModel = openReadModel(db);
+  const projection = 'projection' in options ? options.projection : sessionsProjection(options.db);
 
-  let position = readModel.checkpoint(CHECKPOINT_NAME);
+  let position = projection.checkpoint();
   let running = false;
   let caughtUp = false;
   let failure: Error | null = null;
@@ -75,12 +95,13 @@ export function createProjector(options: ProjectorOptions): Projector {
     const events = batch.splice(0);
     let applied;
     try {
-      applied = readModel.applyBatch(CHECKPOINT_NAME, events);
+      applied = projection.apply(events);
     } catch (error) {
       throw new BatchFailed(error);
     }
     // Another projector on this file may have applied some or all of them, and more.
     if (applied.position > position) position = applied.position;
+    options.onCommitted?.(position);
     for (const waiter of waiters) if (position >= waiter.target) waiter.settle(true);
     if (applied.rows.length === 0) return;
     for (const { listener } of listeners) {
@@ -184,7 +205,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     start() {
       if (running) return;
       // Another process may have moved the checkpoint while this projector was not running.
-      position = readModel.checkpoint(CHECKPOINT_NAME);
+      position = projection.checkpoint();
       running = true;
       failure = null;
       stopping = new AbortController();

@@ -73,5 +73,26 @@ export const readModelSchema: Schema = {
        sealed_at     text    not null,
        signature     text    not null
      ) strict;`,
+    // 4: the `session_outcomes` projection (outcomes-read-model.ts), kept by a projector of its
+    // own with its own checkpoint: sessions counted by the hour they were created, provider,
+    // status and failure reason ('' for none, so the key is whole), and each session's state
+    // and the bucket it is counted in, to move it when its status changes. Empty until that
+    // projector has caught up with the log, which it does from position 0 on first start.
+    `create table session_outcomes (
+       hour           integer not null,
+       provider       text    not null,
+       status         text    not null check (status in ('pending', 'completed', 'failed', 'cancelled')),
+       failure_reason text    not null,
+       sessions       integer not null check (sessions >= 0),
+       primary key (hour, provider, status, failure_reason)
+     ) strict, without rowid;
+     create table session_outcome_states (
+       session_id     text    primary key,
+       hour           integer not null,
+       provider       text    not null,
+       status         text    not null,
+       failure_reason text    not null,
+       fold_state     text    not null
+     ) strict;`,
   ],
 };

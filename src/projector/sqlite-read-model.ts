@@ -2,19 +2,14 @@ import type Database from 'better-sqlite3';
 import { initialState } from '../../projections/index.js';
 import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, withLegacyColumns, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
 import { sessionStreamName, type RecordedEvent } from '../events/index.js';
-import { migrate } from '../store/sqlite/migrations.js';
+import { assertTableName, migrate } from '../store/sqlite/migrations.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
 import { byPosition, projectEvents } from './project-events.js';
+import type { AppliedBatch } from './projection.js';
 import type { DueSession, ReadModel, SessionFilter, SessionPage } from './read-model.js';
 import { readModelSchema } from './read-model-schema.js';
 import { decodeCursor, encodeCursor } from './session-cursor.js';
 import { sessionRowOf, type SessionRow } from './session-row.js';
-
-/** What one committed batch did: the checkpoint after it, and the rows it changed in position order. */
-export interface AppliedBatch {
-  position: bigint;
-  rows: SessionRow[];
-}
 
 /** The read model, plus what its projector needs to write it. */
 export interface SqliteReadModel extends ReadModel {
@@ -65,8 +60,7 @@ function instantOf(timestamp: string | null, sessionId: string, what: string): n
  * shape to read and write instead: the fresh one a replay fills before it swaps it in.
  */
 export function openReadModel(db: Database.Database, { table = 'auth_sessions' }: { table?: string } = {}): SqliteReadModel {
-  // Spliced into SQL (SQLite cannot bind a table name), so only a plain name passes.
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new TypeError(`invalid table name ${JSON.stringify(table)}`);
+  assertTableName(table);
   migrate(db, readModelSchema);
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);
 

@@ -385,7 +385,11 @@ t.test('the read model in a file of its own, as in EventStoreDB mode', async (t)
   t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
   await noDifferences(t, store, db);
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
-  t.same(tables, ['auth_sessions', 'projector_checkpoint', 'read_model_version', 'seals'], 'only the read model (and the seals of the log) lives there');
+  t.same(
+    tables,
+    ['auth_sessions', 'projector_checkpoint', 'read_model_version', 'seals', 'session_outcome_states', 'session_outcomes'],
+    'only the read models (and the seals of the log) live there',
+  );
   t.same(db.prepare('select version from read_model_version').pluck().all(), readModelSchema.migrations.map((_, index) => index + 1));
 });
 

@@ -15,6 +15,7 @@ import { projectEvents } from '../../src/projector/project-events.js';
 import { createProjector } from '../../src/projector/projector.js';
 import { readModelSchema } from '../../src/projector/read-model-schema.js';
 import { sessionRowOf } from '../../src/projector/session-row.js';
+import { openOutcomes } from '../../src/projector/outcomes-read-model.js';
 import { openReadModel } from '../../src/projector/sqlite-read-model.js';
 import type { EventStore } from '../../src/store/port.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
@@ -116,7 +117,10 @@ t.test('migration 3 keeps a version-2 read model as it is, adds the head hash, w
   t.ok(await before.waitForPosition(await store.lastPosition(), 5000));
   await before.stop();
   // The file as a version-2 ledger left it: the same row, without what migration 3 adds.
-  db.exec('alter table auth_sessions drop column head_hash; drop table seals; delete from read_model_version where version = 3;');
+  db.exec(
+    `alter table auth_sessions drop column head_hash; drop table seals; drop table session_outcomes; drop table session_outcome_states;
+     delete from read_model_version where version >= 3;`,
+  );
   const rowBefore = db.prepare("select * from auth_sessions where session_id = 'kept'").get();
 
   openReadModel(db);
@@ -131,4 +135,22 @@ t.test('migration 3 keeps a version-2 read model as it is, adds the head hash, w
   const { hash } = await store.append(sessionStreamName('kept'), [newCredentialsStored('kept')]);
   t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
   t.equal(db.prepare("select head_hash from auth_sessions where session_id = 'kept'").pluck().get(), hash, "the next event's hash is the head");
+});
+
+t.test('migration 4 adds the session_outcomes tables, empty, and the outcomes projector fills them from the start of the log', async (t) => {
+  const path = freshPath();
+  const store = openSqliteEventStore({ path, synchronous: 'NORMAL' });
+  const db = store.database;
+  await store.append(sessionStreamName('before'), [newSessionStarted('before', { expiresAt: at(15) }), newCredentialsStored('before')]);
+  migrate(db, { versionTable: readModelSchema.versionTable, migrations: readModelSchema.migrations.slice(0, 3) });
+  const outcomes = openOutcomes(db);
+  t.same(db.prepare('select count(*) from session_outcomes').pluck().get(), 0n, 'empty');
+  const projector = createProjector({ store, projection: outcomes });
+  t.teardown(async () => {
+    await projector.stop();
+    await store.close();
+  });
+  projector.start();
+  t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
+  t.match(outcomes.snapshot().counts, [{ status: 'completed', sessions: 1 }], 'the session from before the migration, counted');
 });

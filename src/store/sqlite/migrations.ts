@@ -55,8 +55,10 @@ export class SchemaTooNewError extends LedgerError {
   }
 }
 
-// The table name is spliced into SQL (SQLite cannot bind identifiers), so only plain names pass.
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A table name spliced into SQL (SQLite cannot bind identifiers): only plain names pass. */
+export function assertTableName(name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid table name ${JSON.stringify(name)}`);
+}
 
 function versionOf(db: Database.Database, versionTable: string): number {
   const row = db.prepare(`select max(version) as version from ${versionTable}`).get() as { version: bigint | number | null };
@@ -69,7 +71,7 @@ function versionOf(db: Database.Database, versionTable: string): number {
  */
 export function migrate(db: Database.Database, schema: Schema = eventStoreSchema): number {
   const { versionTable, migrations: steps } = schema;
-  if (!IDENTIFIER.test(versionTable)) throw new TypeError(`invalid version table name ${JSON.stringify(versionTable)}`);
+  assertTableName(versionTable);
   db.exec(`create table if not exists ${versionTable} (version integer not null, applied_at text not null)`);
   // IMMEDIATE: two processes opening a new file at once must not both migrate it.
   return db
