@@ -2,6 +2,7 @@
 // project; `npm test` runs it with --max-warnings 0.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -28,4 +29,6 @@ export default defineConfig(
     },
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // The pages a browser runs: the console and the frontend example.
+  { files: ['console/**', 'examples/frontend/**'], languageOptions: { globals: globals.browser } },
 );

@@ -16,6 +16,7 @@ import { completeLegacySession } from './complete-legacy-session.js';
 import { readiness } from './readiness.js';
 import { listSessions, readSession, sessionEvents } from './read-session.js';
 import { recordFact, type RecordFactInput } from './record-fact.js';
+import { sessionTimeline } from './session-timeline.js';
 import { startSession } from './start-session.js';
 import { recordVmDestroyed, type VmDestroyedInput } from './vm-destroyed.js';
 import { startWatch } from './watch-start.js';
@@ -48,6 +49,7 @@ export function createApplication(deps: ApplicationDeps) {
       completeLegacySession(deps, sessionId, input, caller),
     readSession: (sessionId: string, query: SessionQuery, mayUse: OwnerCheck) => readSession(deps, sessionId, query, mayUse),
     sessionEvents: (sessionId: string, mayUse: OwnerCheck) => sessionEvents(deps, sessionId, mayUse),
+    sessionTimeline: (sessionId: string, mayUse: OwnerCheck) => sessionTimeline(deps, sessionId, mayUse),
     listSessions: (query: ListQuery) => listSessions(deps, query),
     startWatch: (sessionId: string, lastEventId: bigint | undefined, mayUse: OwnerCheck) => startWatch(deps, sessionId, lastEventId, mayUse),
     readiness: () => readiness(deps),

@@ -56,6 +56,7 @@ export async function sessionEvents(deps: { store: EventStore }, sessionId: stri
 
 /** A page of sessions, newest first. */
 export function listSessions(deps: { readModel: ReadModel }, query: ListQuery): SessionPage {
-  const { userId, status, provider, cursor, limit } = query;
-  return deps.readModel.sessions({ userId, status, provider, cursor, limit });
+  const { userId, status, provider, since, until, cursor, limit } = query;
+  const instant = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
+  return deps.readModel.sessions({ userId, status, provider, sinceMs: instant(since), untilMs: instant(until), cursor, limit });
 }

@@ -35,8 +35,9 @@ class ConnectionLost extends Error {
 /**
  * `GET /v1/sessions/:id/watch` as an async iterator of status changes. The first update is
  * the current status (or, resuming, the first change after `lastEventId`). The iterator ends
- * at `completed`, or when the ledger says the watch is over (204: a `failed` or `cancelled`
- * session past its grace period, in which a late `CredentialsStored` could still complete it).
+ * at `completed`, or when the ledger says the watch is over (an `end` event, or 204 to a
+ * resume: a `failed` or `cancelled` session past its grace period, in which a late
+ * `CredentialsStored` could still complete it).
  * A connection that drops, or that the server closes before then (a restart, the end of the
  * grace period), is reopened with `Last-Event-ID`: the ledger replays the changes after it,
  * so none is missed, and the iterator skips any position it has already given, so none is
@@ -105,6 +106,7 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
         idle?.refresh();
         parser.feed(decoder.decode(value, { stream: true }));
         for (const message of messages.splice(0)) {
+          if (message.event === 'end') return; // the ledger says the watch is over
           if (message.event !== 'status') continue; // other kinds of event are not this client's
           const update = updateOf(message, site);
           if (last !== undefined && BigInt(update.position) <= BigInt(last)) continue;

@@ -87,6 +87,10 @@ export const ListQuery = z.strictObject({
   userId: ExternalRef.optional(),
   status: SessionStatus.optional(),
   provider: Provider.optional(),
+  /** Sessions created at or after this moment. */
+  since: Timestamp.optional(),
+  /** Sessions created before this moment. */
+  until: Timestamp.optional(),
   cursor: z.string().min(1).max(512).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -125,6 +129,28 @@ export const RecordedEventJson = z.object({
 
 export const SessionEventsJson = z.object({ sessionId: z.string(), events: z.array(RecordedEventJson) });
 
+/**
+ * `GET /v1/sessions/:id/timeline`: each event with the status the fold gives after it and the
+ * anomalies it showed, and whether the stream's hash chain holds.
+ */
+export const TimelineJson = z.object({
+  sessionId: z.string(),
+  steps: z.array(
+    z.object({
+      event: RecordedEventJson.extend({ hash: z.string().nullable() }),
+      status: SessionStatus,
+      anomalies: z.array(AnomalyKind),
+    }),
+  ),
+  chain: z.object({
+    /** The hash the stream's next event will link to. */
+    head: z.string(),
+    /** The first place the chain does not hold, or null when it holds throughout. */
+    break: z.object({ revision: Decimal, reason: z.enum(['hash', 'sequence']) }).nullable(),
+  }),
+});
+export type TimelineJson = z.infer<typeof TimelineJson>;
+
 export const SessionListJson = z.object({ sessions: z.array(SessionJson), nextCursor: z.string().nullable() });
 
 /** `GET …/watch` resumes after the position a browser's `EventSource` sends back. */
@@ -139,6 +165,14 @@ export const WatchQuery = z.strictObject({
   ticket: z.string().min(1).max(4096).optional(),
   lastEventId: Decimal.optional(),
 });
+
+/** The data of a watch's last event, `end`: the watch is over, at this status; do not reconnect. */
+export const WatchEndJson = z.object({ status: SessionStatus });
+export type WatchEndJson = z.infer<typeof WatchEndJson>;
+
+/** `GET /v1/sessions/watch`: every session's changes, live, optionally of one user, status or provider. */
+export const ListWatchQuery = ListQuery.pick({ userId: true, status: true, provider: true });
+export type ListWatchQuery = z.infer<typeof ListWatchQuery>;
 
 /** `POST /v1/watch-tickets`: the session whose watch the ticket opens. */
 export const WatchTicketBody = z.strictObject({ sessionId: SessionId });

@@ -4,8 +4,10 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Ledger } from '../application/create-ledger.js';
 import { auditRoutes } from './audit.js';
 import { authentication } from './auth.js';
+import { consoleRoutes } from './console.js';
 import { apiDocs } from './docs.js';
 import { problemDetails } from './error-handler.js';
+import { examplePage } from './example-page.js';
 import { legacyRoutes } from './legacy.js';
 import { opsRoutes } from './ops.js';
 import { requestLog } from './request-log.js';
@@ -31,6 +33,10 @@ export interface HttpOptions {
   watchGraceMs?: number | undefined;
   /** The web origins whose pages may call the API (CORS); none when empty or absent. */
   corsOrigins?: readonly string[] | undefined;
+  /** The built console's files; defaults to `dist/console`. */
+  consoleRoot?: string | undefined;
+  /** The frontend example's files; defaults to `examples/frontend`. */
+  exampleRoot?: string | undefined;
 }
 
 /** The ledger's HTTP API over a ledger: one fastify app, one plugin per concern. Not listening yet. */
@@ -62,7 +68,8 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   }
   await app.register(authentication, { secret: options.jwtSecret });
   await app.register(apiDocs);
-  await app.register(sessionRoutes, { application, providers, signToken: createTokenSigner(options.jwtSecret, clock) });
+  const signToken = createTokenSigner(options.jwtSecret, clock);
+  await app.register(sessionRoutes, { application, providers, signToken });
   await app.register(vmRoutes, { application });
   await app.register(watchRoutes, {
     application,
@@ -78,5 +85,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   await app.register(auditRoutes, { application });
   await app.register(statsRoutes, { application });
   await app.register(opsRoutes, { application, metrics: metrics.registry });
+  await app.register(consoleRoutes, { signToken, clock, root: options.consoleRoot });
+  await app.register(examplePage, { root: options.exampleRoot });
   return app;
 }

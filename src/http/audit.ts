@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Application } from '../application/application.js';
 import { AuditExportQuery, ProblemJson, SealsDocument, VerifyReportJson } from '../contract/index.js';
 import { authorize } from './authorization.js';
+import { readSecurity } from './route-schemas.js';
 
 const auditProblems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson };
 
@@ -21,7 +22,7 @@ export const auditRoutes = fp<{ application: Application }>(
         ...auditorOnly,
         schema: {
           summary: 'Every event as NDJSON, with position, revision and hash (auditor); from a position, one session, a time range',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           querystring: AuditExportQuery,
           response: { 200: z.string().describe('application/x-ndjson: one event a line'), ...auditProblems },
         },
@@ -46,7 +47,7 @@ export const auditRoutes = fp<{ application: Application }>(
         ...auditorOnly,
         schema: {
           summary: 'Fold every stream afresh and compare with the read model, and check every hash chain (auditor)',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           response: { 200: VerifyReportJson, ...auditProblems },
         },
       },
@@ -59,7 +60,7 @@ export const auditRoutes = fp<{ application: Application }>(
         ...auditorOnly,
         schema: {
           summary: 'The seals of the log, oldest first, with the public key that signs them (auditor)',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           response: { 200: SealsDocument, ...auditProblems },
         },
       },

@@ -19,7 +19,11 @@ export type Action =
   /** Anything under /v1/audit: the log itself, its checks and its seals. */
   | { kind: 'audit' }
   /** The outcome statistics. */
-  | { kind: 'stats' };
+  | { kind: 'stats' }
+  /** Every session's changes, live. */
+  | { kind: 'watchAll' }
+  /** The auditor console: its login, and through it the reads an auditor or a controller may make. */
+  | { kind: 'console' };
 
 /** The facts each writer reports. SessionStarted and SessionExpired have their own writers. */
 const factsOf: Record<Principal['role'], readonly PostedFact['type'][]> = {
@@ -64,6 +68,8 @@ export function authorize(principal: Principal, action: Action): void {
       if (role !== 'auditor') refuse(`a ${role} token cannot do this; it takes an auditor token`);
       return;
     case 'stats':
+    case 'watchAll':
+    case 'console':
       if (role !== 'auditor' && role !== 'controller') refuse(`a ${role} token cannot do this; it takes an auditor or controller token`);
       return;
     case 'list':

@@ -3,6 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { CONSOLE_COOKIE } from '../contract/index.js';
 
 /** The OpenAPI document, generated from the routes' zod schemas, at /docs/json; a UI at /docs. */
 export const apiDocs = fp(
@@ -14,7 +15,13 @@ export const apiDocs = fp(
           description: 'Event-sourced system of record for OAuth login sessions. Writers append facts; one fold decides the status.',
           version: 'v1',
         },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            // The console's login (POST /v1/console/login) sets it; the ledger takes it on reads only.
+            console: { type: 'apiKey', in: 'cookie', name: CONSOLE_COOKIE },
+          },
+        },
       },
       transform: jsonSchemaTransform,
     });

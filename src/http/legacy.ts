@@ -5,7 +5,7 @@ import type { Application } from '../application/application.js';
 import { LegacyCompleteBody, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from '../contract/index.js';
 import { sessionRowOf } from '../projector/session-row.js';
 import { authorize, callerOf, ownerCheckOf } from './authorization.js';
-import { commonProblems } from './route-schemas.js';
+import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
 import { toLegacySessionJson } from './session-json.js';
 
 /**
@@ -23,7 +23,7 @@ export const legacyRoutes = fp<{ application: Application }>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Legacy: the OAuth flow completed (records CredentialsStored)',
-          security: [{ bearer: [] }],
+          security: writeSecurity,
           params: LegacySessionParams,
           body: LegacyCompleteBody,
           response: { 200: LegacySessionJson, 201: LegacySessionJson, ...commonProblems },
@@ -46,7 +46,7 @@ export const legacyRoutes = fp<{ application: Application }>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Legacy: a session with the auth_sessions column names',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           params: LegacySessionParams,
           querystring: SessionQuery,
           response: { 200: LegacySessionJson, ...commonProblems, 503: ProblemJson },

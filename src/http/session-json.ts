@@ -1,4 +1,5 @@
-import { withLegacyColumns, type LegacySessionJson, type SessionJson } from '../contract/index.js';
+import { withLegacyColumns, type LegacySessionJson, type SessionJson, type TimelineJson } from '../contract/index.js';
+import type { SessionTimeline } from '../application/session-timeline.js';
 import type { RecordedEvent } from '../events/index.js';
 import type { SessionRow } from '../projector/session-row.js';
 
@@ -26,5 +27,13 @@ export function toRecordedEventJson(event: RecordedEvent) {
     position: String(event.position),
     data: event.data,
     metadata: event.metadata,
+  };
+}
+
+export function toTimelineJson(sessionId: string, { steps, chain }: SessionTimeline): TimelineJson {
+  return {
+    sessionId,
+    steps: steps.map(({ event, status, anomalies }) => ({ event: { ...toRecordedEventJson(event), hash: event.hash }, status, anomalies })),
+    chain: { head: chain.head, break: chain.break && { revision: String(chain.break.revision), reason: chain.break.reason } },
   };
 }

@@ -14,11 +14,12 @@ import {
   SessionQuery,
   StartedJson,
   StartSessionBody,
+  TimelineJson,
 } from '../contract/index.js';
 import { actorOf, authorize, authorizeFact, callerOf, ownerCheckOf } from './authorization.js';
 import { invalidField } from './problem-error.js';
-import { commonProblems } from './route-schemas.js';
-import { toRecordedEventJson, toSessionJson } from './session-json.js';
+import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
+import { toRecordedEventJson, toSessionJson, toTimelineJson } from './session-json.js';
 import type { TokenSigner } from './tokens.js';
 
 export interface SessionRoutesOptions {
@@ -44,7 +45,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Start a session (controller)',
-          security: [{ bearer: [] }],
+          security: writeSecurity,
           body: StartSessionBody,
           response: { 200: StartedJson, 201: StartedJson, ...commonProblems },
         },
@@ -74,7 +75,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Record a fact of a session',
-          security: [{ bearer: [] }],
+          security: writeSecurity,
           params: SessionParams,
           body: AppendEventBody,
           response: { 200: AppendedJson, 201: AppendedJson, ...commonProblems },
@@ -117,7 +118,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Read a session: now, after a position (read your writes), or as of a position or time',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           params: SessionParams,
           querystring: SessionQuery,
           response: { 200: SessionJson, ...commonProblems, 503: ProblemJson },
@@ -137,7 +138,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
         onRequest: app.authenticate,
         schema: {
           summary: "A session's raw stream, with metadata",
-          security: [{ bearer: [] }],
+          security: readSecurity,
           params: SessionParams,
           response: { 200: SessionEventsJson, ...commonProblems },
         },
@@ -152,12 +153,31 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
     );
 
     routes.get(
+      '/v1/sessions/:id/timeline',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          summary: "A session's events, each with the status after it and the anomalies it showed, and its hash chain checked",
+          security: readSecurity,
+          params: SessionParams,
+          response: { 200: TimelineJson, ...commonProblems },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        request.logContext = { sessionId: id };
+        authorize(request.principal, { kind: 'useSession', sessionId: id });
+        return toTimelineJson(id, await application.sessionTimeline(id, ownerCheckOf(request.principal)));
+      },
+    );
+
+    routes.get(
       '/v1/sessions',
       {
         onRequest: app.authenticate,
         schema: {
           summary: 'List sessions, newest first, filtered, with cursor paging',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           querystring: ListQuery,
           response: { 200: SessionListJson, ...commonProblems },
         },

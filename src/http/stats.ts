@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Application } from '../application/application.js';
 import { OutcomesJson, OutcomesQuery, ProblemJson } from '../contract/index.js';
 import { authorize } from './authorization.js';
+import { readSecurity } from './route-schemas.js';
 
 /** Sessions by outcome, for auditors and the VM manager: the `session_outcomes` projection. */
 export const statsRoutes = fp<{ application: Application }>(
@@ -14,7 +15,7 @@ export const statsRoutes = fp<{ application: Application }>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Sessions by hour × provider × status × failure reason, with completion rates and top failure reasons (auditor, controller)',
-          security: [{ bearer: [] }],
+          security: readSecurity,
           querystring: OutcomesQuery,
           response: { 200: OutcomesJson, 400: ProblemJson, 401: ProblemJson, 403: ProblemJson },
         },

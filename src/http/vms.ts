@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Application } from '../application/application.js';
 import { ProblemJson, VmDestroyedBody, VmDestroyedJson, VmParams } from '../contract/index.js';
 import { actorOf, authorize } from './authorization.js';
+import { writeSecurity } from './route-schemas.js';
 
 /** The VM manager reports a destroyed VM by its id; the ledger finds the session(s) it ran. */
 export const vmRoutes = fp<{ application: Application }>(
@@ -14,7 +15,7 @@ export const vmRoutes = fp<{ application: Application }>(
         onRequest: app.authenticate,
         schema: {
           summary: 'Record that a browser VM was destroyed (controller)',
-          security: [{ bearer: [] }],
+          security: writeSecurity,
           params: VmParams,
           body: VmDestroyedBody,
           response: { 200: VmDestroyedJson, 201: VmDestroyedJson, 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 503: ProblemJson },

@@ -25,10 +25,13 @@ export interface WatchHub {
   admit(token: string): () => void;
   /** Calls `listener` with each committed row of the session; returns the unsubscribe. */
   follow(sessionId: string, listener: (row: SessionRow) => void): () => void;
+  /** Calls `listener` with every committed row, whatever the session; returns the unsubscribe. */
+  followAll(listener: (row: SessionRow) => void): () => void;
 }
 
 export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: WatchLimits): WatchHub {
   const bySession = new Map<string, Set<(row: SessionRow) => void>>();
+  const ofAll = new Set<(row: SessionRow) => void>();
   const byToken = new Map<string, number>();
   const shutdown = new AbortController();
   // Every open watch listens to it: thousands of listeners are expected, not a leak.
@@ -36,7 +39,10 @@ export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: W
   let open = 0;
 
   const unfollowProjector = projector.onChange((rows) => {
-    for (const row of rows) for (const listener of bySession.get(row.sessionId) ?? []) listener(row);
+    for (const row of rows) {
+      for (const listener of bySession.get(row.sessionId) ?? []) listener(row);
+      for (const listener of ofAll) listener(row);
+    }
   });
 
   return {
@@ -79,6 +85,11 @@ export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: W
         listeners.delete(listener);
         if (listeners.size === 0) bySession.delete(sessionId);
       };
+    },
+
+    followAll(listener) {
+      ofAll.add(listener);
+      return () => ofAll.delete(listener);
     },
   };
 }

@@ -6,20 +6,20 @@ import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
 import { endOfWatch } from '../application/watch-start.js';
-import { ProblemJson, SessionParams, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
-import { LONGEST_TIMER_MS } from '../timers.js';
+import { ListWatchQuery, ProblemJson, SessionParams, type WatchEndJson, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
 import { toSessionJson } from './session-json.js';
-import { commonProblems } from './route-schemas.js';
+import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
+import { openLiveStream } from './live-stream.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
 import type { WatchTickets } from './watch-tickets.js';
 
 export interface WatchRoutesOptions {
   application: Application;
   /** Whose committed changes the watches follow. */
-  projector: Pick<Projector, 'onChange'>;
+  projector: Pick<Projector, 'onChange' | 'position'>;
   /** Where the count of open watches is reported. */
   metrics: Registry;
   /** Bounds of open watches; default 20 per token, 10,000 in all. */
@@ -37,7 +37,8 @@ export interface WatchRoutesOptions {
 /**
  * Live status over Server-Sent Events: the current status first, then one `status` event
  * (id = the position of the change) at each status change. `completed` ends the stream at
- * once; `failed` and `cancelled` after a grace period (`endOfWatch`). `Last-Event-ID` resumes
+ * once; `failed` and `cancelled` after a grace period (`endOfWatch`); an `end` event says so
+ * before the stream closes. `Last-Event-ID` resumes
  * with the changes after that position. Live changes come from the projector through the
  * watch hub, not from a query per watcher.
  */
@@ -65,7 +66,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         onRequest: app.authenticate,
         schema: {
           summary: "A single-use ticket to open a session's watch from a web page (EventSource cannot send a bearer token)",
-          security: [{ bearer: [] }],
+          security: writeSecurity,
           body: WatchTicketBody,
           response: { 201: WatchTicketJson, ...commonProblems },
         },
@@ -97,7 +98,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         sse: { kind: 'only' },
         schema: {
           summary: 'Watch a session live (Server-Sent Events); resumes with Last-Event-ID; from a web page, with ?ticket=',
-          security: [{ bearer: [] }, {}],
+          security: [...readSecurity, {}],
           params: SessionParams,
           headers: WatchHeaders,
           querystring: WatchQuery,
@@ -113,58 +114,67 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         const release = hub.admit(`${principal.role}:${principal.sub}`);
         // Follow before reading, so a change committed in between is queued, not lost; the
         // position check below drops what the first read already covered.
-        const queued: SessionRow[] = [];
-        let wake: (() => void) | null = null;
-        const unfollow = hub.follow(id, (row) => {
-          queued.push(row);
-          wake?.();
-        });
-        // The client leaving or the server closing ends the watch, even mid-write: a write to a
-        // socket that is going away may never call back.
-        const stop = new AbortController();
-        const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
-        reply.sse.onClose(() => stop.abort());
-        hub.shutdown.addEventListener('abort', () => stop.abort(), { signal: stop.signal });
-        const ended = () => stop.signal.aborted || !reply.sse.isConnected;
+        const stream = openLiveStream<SessionRow>(reply, hub.shutdown);
+        const unfollow = hub.follow(id, (row) => stream.push(row));
         try {
           const start = await application.startWatch(id, lastEventId === undefined ? undefined : BigInt(lastEventId), ownerCheckOf(principal));
           let told = start.told;
           const over = () => clock().getTime() >= endOfWatch(told, graceMs);
           // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".
           if (start.rows.length === 0 && over()) return reply.code(204).send(null);
-          const tell = (row: SessionRow) =>
-            Promise.race([
-              reply.sse.send({ id: String(row.position), event: 'status', data: toSessionJson(row) }).catch((error: unknown) => {
-                // A client that left is no error of ours; anything else is.
-                if (!ended()) throw error;
-              }),
-              stopped,
-            ]);
+          const tell = (row: SessionRow) => stream.send({ id: String(row.position), event: 'status', data: toSessionJson(row) });
           for (const row of start.rows) await tell(row);
-          while (!over() && !ended()) {
-            if (queued.length === 0) {
-              let timer: NodeJS.Timeout | undefined;
-              await Promise.race([
-                new Promise<void>((resolve) => {
-                  wake = resolve;
-                  // A watch in its grace period wakes up to end when the period does.
-                  const left = endOfWatch(told, graceMs) - clock().getTime();
-                  if (Number.isFinite(left)) timer = setTimeout(resolve, Math.min(Math.max(0, left), LONGEST_TIMER_MS));
-                }),
-                stopped,
-              ]);
-              clearTimeout(timer);
-            }
-            wake = null;
-            for (const row of queued.splice(0)) {
-              if (row.position <= told.position || row.status === told.status || ended()) continue;
+          while (!over() && !stream.ended) {
+            // A watch in its grace period wakes up to end when the period does.
+            for (const row of await stream.take(endOfWatch(told, graceMs) - clock().getTime())) {
+              if (row.position <= told.position || row.status === told.status || stream.ended) continue;
               await tell(row);
               told = row;
               if (over()) break;
             }
           }
+          // Said before closing, so a page's EventSource closes too rather than reconnect to ask.
+          if (!stream.ended) await stream.send({ event: 'end', data: { status: told.status } satisfies WatchEndJson });
         } finally {
-          stop.abort();
+          stream.close();
+          unfollow();
+          release();
+        }
+      },
+    );
+
+    routes.get(
+      '/v1/sessions/watch',
+      {
+        onRequest: app.authenticate,
+        sse: { kind: 'only' },
+        schema: {
+          summary: "Every session's changes, live (Server-Sent Events): a `live` event, then a `session` event per changed row",
+          security: readSecurity,
+          querystring: ListWatchQuery,
+          response: { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 429: ProblemJson, 503: ProblemJson },
+        },
+      },
+      async (request, reply) => {
+        const { principal, query } = request;
+        authorize(principal, { kind: 'watchAll' });
+        const release = hub.admit(`${principal.role}:${principal.sub}`);
+        const stream = openLiveStream<SessionRow>(reply, hub.shutdown);
+        const wanted = (row: SessionRow) =>
+          (query.userId === undefined || row.userId === query.userId) &&
+          (query.status === undefined || row.status === query.status) &&
+          (query.provider === undefined || row.provider === query.provider);
+        const unfollow = hub.followAll((row) => {
+          if (wanted(row)) stream.push(row);
+        });
+        try {
+          // No replay: the changes from here on. A page (re)loads its list when this arrives.
+          await stream.send({ event: 'live', data: { position: String(projector.position) } });
+          while (!stream.ended) {
+            for (const row of await stream.take()) await stream.send({ id: String(row.position), event: 'session', data: toSessionJson(row) });
+          }
+        } finally {
+          stream.close();
           unfollow();
           release();
         }

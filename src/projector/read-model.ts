@@ -6,6 +6,10 @@ export interface SessionFilter {
   userId?: string;
   status?: SessionStatus;
   provider?: string;
+  /** Created at or after this instant (ms since the epoch). */
+  sinceMs?: number;
+  /** Created before this instant (ms since the epoch). */
+  untilMs?: number;
 }
 
 export interface SessionPage {

@@ -89,17 +89,15 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
     ),
   };
 
-  // One statement per combination of filters and cursor (16 at most), each able to use the
-  // index that leads with its equality filter and then runs in list order.
+  // One statement per combination of filters and cursor, each able to use the index that
+  // leads with its equality filter and then runs in list order.
   const listStatements = new Map<string, Database.Statement>();
-  const listStatement = (filters: readonly string[], after: boolean) => {
-    const key = `${filters.join(',')}|${after}`;
+  const listStatement = (conditions: readonly string[]) => {
+    const key = conditions.join(' and ');
     let statement = listStatements.get(key);
     if (!statement) {
-      const where = filters.map((column) => `${column} = ?`);
-      if (after) where.push('(created_at_ms, session_id) < (?, ?)');
       statement = prepare(
-        `select ${ROW_COLUMNS} from ${table} ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+        `select ${ROW_COLUMNS} from ${table} ${key ? `where ${key}` : ''}
          order by created_at_ms desc, session_id desc limit ?`,
       );
       listStatements.set(key, statement);
@@ -147,20 +145,25 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
     sessions({ cursor, limit, ...filter }: SessionFilter & { cursor?: string; limit: number }): SessionPage {
       if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`invalid page size ${String(limit)}`);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      const filters: string[] = [];
+      const conditions: string[] = [];
       const params: unknown[] = [];
-      for (const [column, value] of [
-        ['user_id', filter.userId],
-        ['status', filter.status],
-        ['provider', filter.provider],
+      for (const [condition, value] of [
+        ['user_id = ?', filter.userId],
+        ['status = ?', filter.status],
+        ['provider = ?', filter.provider],
+        ['created_at_ms >= ?', filter.sinceMs],
+        ['created_at_ms < ?', filter.untilMs],
       ] as const) {
         if (value === undefined) continue;
-        filters.push(column);
+        conditions.push(condition);
         params.push(value);
       }
-      if (after) params.push(after.createdAtMs, after.sessionId);
+      if (after) {
+        conditions.push('(created_at_ms, session_id) < (?, ?)');
+        params.push(after.createdAtMs, after.sessionId);
+      }
       // One row more than asked tells whether there is a next page, so the last page says so.
-      const found = listStatement(filters, after !== undefined).all(...params, limit + 1) as DbRow[];
+      const found = listStatement(conditions).all(...params, limit + 1) as DbRow[];
       const page = found.slice(0, limit);
       const end = page.at(-1);
       return {

@@ -22,6 +22,8 @@ function watch(l: TestLedger, sessionId: string, token: string, { lastEventId, s
 
 const credentials = () => ({ type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-1' } });
 const statusOf = (event: SseEvent) => (JSON.parse(event.data) as { status: string }).status;
+/** The statuses a stream told, without its closing `end`. */
+const statuses = (events: SseEvent[]) => events.filter((event) => event.event === 'status').map(statusOf);
 
 /** Collects a stream's events; `onEvent` may act (append) as they arrive. Bounded by `timeoutMs`. */
 async function collect(response: Response, onEvent?: (event: SseEvent, all: SseEvent[]) => unknown, timeoutMs = 10_000) {
@@ -46,7 +48,15 @@ t.test('a watcher sees pending, then completed, and the stream ends by itself', 
   const events = await collect(response, async (event) => {
     if (statusOf(event) === 'pending') await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   });
-  t.same(events.map((e) => [e.event, statusOf(e)]), [['status', 'pending'], ['status', 'completed']]);
+  t.same(
+    events.map((e) => [e.event, statusOf(e)]),
+    [
+      ['status', 'pending'],
+      ['status', 'completed'],
+      ['end', 'completed'],
+    ],
+    'the end is said, so a page closes its EventSource rather than reconnect',
+  );
   const row = SessionJson.parse(JSON.parse(events[1]!.data));
   t.equal(events[1]!.id, row.position, 'the id is the position of the change');
   t.match(row, { sessionId, status: 'completed', revision: '1' });
@@ -66,12 +76,12 @@ t.test('a watcher that disconnects and resumes with Last-Event-ID misses nothing
   await call('POST', `/v1/vms/${vmId}/destroyed`, { token: controller, body: { reason: 'crash' } });
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   const resumed = await collect(await watch(ledger, sessionId, controller, { lastEventId: seen[0]!.id }));
-  t.same(seen.map(statusOf), ['pending']);
-  t.same(resumed.map(statusOf), ['failed', 'completed'], 'every change after the last seen, once, in order');
+  t.same(statuses(seen), ['pending']);
+  t.same(statuses(resumed), ['failed', 'completed'], 'every change after the last seen, once, in order');
   t.ok(BigInt(resumed[0]!.id!) > BigInt(seen[0]!.id!) && BigInt(resumed[1]!.id!) > BigInt(resumed[0]!.id!));
   t.match(JSON.parse(resumed[1]!.data), { anomalies: [{ kind: 'completedAfterFailure' }] });
   const again = await collect(await watch(ledger, sessionId, controller, { lastEventId: resumed[0]!.id }));
-  t.same(again.map(statusOf), ['completed'], 'resuming after the failure shows only the completion');
+  t.same(statuses(again), ['completed'], 'resuming after the failure shows only the completion');
   const done = await watch(ledger, sessionId, controller, { lastEventId: resumed[1]!.id });
   t.equal(done.status, 204, 'resuming an ended session with nothing new: 204, do not reconnect');
 });
@@ -98,7 +108,7 @@ t.test('1,000 concurrent watchers on one session all receive the change', async 
   t.match((metrics.body as string).match(/ledger_watches_open \d+/)?.[0], `ledger_watches_open ${WATCHERS}`, 'all are open at once');
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   const results = await Promise.all(watchers);
-  t.equal(results.filter((events) => events.map(statusOf).join() === 'pending,completed').length, WATCHERS, 'every watcher saw pending then completed, and ended');
+  t.equal(results.filter((events) => statuses(events).join() === 'pending,completed').length, WATCHERS, 'every watcher saw pending then completed, and ended');
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.match((await call('GET', '/metrics')).body, /ledger_watches_open 0/, 'every watch was cleaned up');
 });
@@ -151,5 +161,5 @@ t.test('closing the server ends open watches', async (t) => {
   const events = collect(response);
   await new Promise((resolve) => setTimeout(resolve, 100));
   await other.close();
-  t.same((await events).map(statusOf), ['pending'], 'the stream ended when the server closed');
+  t.same(statuses(await events), ['pending'], 'the stream ended when the server closed');
 });

@@ -26,6 +26,8 @@ const watch = (sessionId: string, lastEventId?: string) =>
     headers: { authorization: `Bearer ${controller}`, accept: 'text/event-stream', ...(lastEventId && { 'last-event-id': lastEventId }) },
   });
 const statusOf = (event: SseEvent) => (JSON.parse(event.data) as { status: string }).status;
+/** The statuses a stream told, without its closing `end`. */
+const statuses = (events: SseEvent[]) => events.filter((event) => event.event === 'status').map(statusOf);
 const credentials = () => ({ type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-late' } });
 
 /**
@@ -56,7 +58,7 @@ t.test('failed, then a late CredentialsStored within the grace period: the same 
     if (statusOf(event) === 'pending') await call('POST', `/v1/vms/${vmId}/destroyed`, { token: controller, body: { reason: 'VM crashed' } });
     if (statusOf(event) === 'failed') await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   });
-  t.same(events.map(statusOf), ['pending', 'failed', 'completed']);
+  t.same(statuses(events), ['pending', 'failed', 'completed']);
 });
 
 t.test('cancelled, then a late CredentialsStored within the grace period: the watch tells completed too', async (t) => {
@@ -70,19 +72,19 @@ t.test('cancelled, then a late CredentialsStored within the grace period: the wa
     }
     if (statusOf(event) === 'cancelled') await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   });
-  t.same(events.map(statusOf), ['pending', 'cancelled', 'completed']);
+  t.same(statuses(events), ['pending', 'cancelled', 'completed']);
 });
 
 t.test('failed or cancelled with nothing more: the server ends the watch when the grace period is over', async (t) => {
   const failed = await start();
   await call('POST', `/v1/vms/${failed.vmId}/destroyed`, { token: controller, body: { reason: 'VM crashed' } });
-  t.match(await collect(await watch(failed.sessionId)), { events: [{}], endedByTheServer: true }, 'failed: the current status, then the end');
+  t.match(await collect(await watch(failed.sessionId)), { events: [{ event: 'status' }, { event: 'end', data: '{"status":"failed"}' }], endedByTheServer: true }, 'failed: the current status, then the end');
   const cancelled = await start();
   await call('POST', `/v1/sessions/${cancelled.sessionId}/events`, {
     token: ledger.frontend('user-1'),
     body: { type: 'SessionCancelled', eventId: randomUUID(), data: { cancelledBy: 'user-1' } },
   });
-  t.match(await collect(await watch(cancelled.sessionId)), { events: [{}], endedByTheServer: true }, 'cancelled too');
+  t.match(await collect(await watch(cancelled.sessionId)), { events: [{ event: 'status' }, { event: 'end', data: '{"status":"cancelled"}' }], endedByTheServer: true }, 'cancelled too');
 });
 
 t.test('completed ends the watch: nothing can change it', async (t) => {
@@ -90,7 +92,7 @@ t.test('completed ends the watch: nothing can change it', async (t) => {
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   await call('GET', `/v1/sessions/${sessionId}?after=${await ledger.store.lastPosition()}`, { token: controller });
   const { events, endedByTheServer } = await collect(await watch(sessionId));
-  t.same(events.map(statusOf), ['completed']);
+  t.same(statuses(events), ['completed']);
   t.ok(endedByTheServer);
 });
 
@@ -103,13 +105,13 @@ t.test('a resume during the grace period stays open and tells a late success; a 
   await call('POST', `/v1/sessions/${sessionId}/events`, { token: agentToken, body: credentials() });
   const response = await resumed;
   t.equal(response.status, 200, 'within the grace period: the watch reopens');
-  t.same((await collect(response)).events.map(statusOf), ['completed'], 'and hears the late success');
+  t.same(statuses((await collect(response)).events), ['completed'], 'and hears the late success');
 
   const second = await start();
   await call('POST', `/v1/vms/${second.vmId}/destroyed`, { token: controller, body: { reason: 'VM crashed' } });
   const failedAt = String(await ledger.store.lastPosition());
   const quiet = await collect(await watch(second.sessionId, failedAt));
-  t.match(quiet, { events: [], endedByTheServer: true }, 'nothing new: the reopened watch ends with the grace period');
+  t.match(quiet, { events: [{ event: 'end' }], endedByTheServer: true }, 'nothing new: the reopened watch ends with the grace period');
   t.equal((await watch(second.sessionId, failedAt)).status, 204, 'after it: 204, do not reconnect');
 });
 

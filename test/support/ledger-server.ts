@@ -34,6 +34,8 @@ export interface TestLedgerOptions {
   corsOrigins?: string[];
   /** The ledger's clock; the system's by default. */
   clock?: () => Date;
+  /** The console's files; `dist/console` by default. */
+  consoleRoot?: string;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -95,6 +97,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     watchLimits: options.watchLimits,
     watchGraceMs: options.watchGraceMs ?? 0,
     corsOrigins: options.corsOrigins,
+    consoleRoot: options.consoleRoot,
   });
   let url = '';
   let send: Send;

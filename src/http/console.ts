@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CONSOLE_COOKIE, ConsoleLoginJson, ProblemJson } from '../contract/index.js';
+import { authorize } from './authorization.js';
+import type { Principal } from './claims.js';
+import type { TokenSigner } from './tokens.js';
+import { CONSOLE_DIR, servePages } from './web-pages.js';
+import { readSecurity, writeSecurity } from './route-schemas.js';
+
+/** The longest a console login lasts: a working day. A shorter-lived token shortens it. */
+export const CONSOLE_LOGIN_MS = 8 * 3_600_000;
+
+export interface ConsoleOptions {
+  signToken: TokenSigner;
+  clock: () => Date;
+  /** The built console; defaults to `dist/console`. */
+  root?: string | undefined;
+}
+
+const loginProblems = { 401: ProblemJson, 403: ProblemJson };
+
+/**
+ * The auditor console at `/console/`, and its login: a page posts an auditor's or a
+ * controller's bearer token once, and gets an HttpOnly, SameSite=Strict cookie holding a
+ * ledger token of its own, which the ledger takes on reads only (see `authentication`).
+ */
+export const consoleRoutes = fp<ConsoleOptions>(
+  async (app: FastifyInstance, { signToken, clock, root = CONSOLE_DIR }) => {
+    const routes = app.withTypeProvider<ZodTypeProvider>();
+    const loginOf = (principal: Principal, expiresAt: Date | null): ConsoleLoginJson => {
+      authorize(principal, { kind: 'console' });
+      return { role: principal.role as ConsoleLoginJson['role'], sub: principal.sub, expiresAt: expiresAt?.toISOString() ?? null };
+    };
+    /** When the verified token expires; a token without `exp` never does. */
+    const expiryOf = (user: unknown) => {
+      const { exp } = user as { exp?: unknown };
+      return typeof exp === 'number' ? new Date(exp * 1000) : null;
+    };
+
+    routes.post(
+      '/v1/console/login',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          summary: "The console's login: an auditor's or controller's bearer token, exchanged for an HttpOnly cookie",
+          security: writeSecurity,
+          response: { 201: ConsoleLoginJson, ...loginProblems },
+        },
+      },
+      async (request, reply) => {
+        const { principal } = request;
+        const longest = clock().getTime() + CONSOLE_LOGIN_MS;
+        const expiresAt = new Date(Math.min(longest, expiryOf(request.user)?.getTime() ?? longest));
+        const login = loginOf(principal, expiresAt);
+        const cookieToken = signToken({ role: login.role, sub: login.sub }, expiresAt);
+        return reply
+          .setCookie(CONSOLE_COOKIE, cookieToken, { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto', expires: expiresAt })
+          .code(201)
+          .send(login);
+      },
+    );
+
+    routes.get(
+      '/v1/console/login',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          summary: "Who the console's cookie speaks for, and until when",
+          security: readSecurity,
+          response: { 200: ConsoleLoginJson, ...loginProblems },
+        },
+      },
+      async (request) => loginOf(request.principal, expiryOf(request.user)),
+    );
+
+    routes.delete(
+      '/v1/console/login',
+      {
+        schema: { summary: "Logs the console out: clears its cookie", response: { 204: z.null() } },
+      },
+      async (_request, reply) => reply.clearCookie(CONSOLE_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto' }).code(204).send(null),
+    );
+
+    await servePages(app, { root, prefix: '/console', missing: 'the console is not built here: run `npm run build`' });
+  },
+  { name: 'console-routes', fastify: '5.x', encapsulate: true, dependencies: ['authentication', 'request-log'] },
+);

@@ -1,0 +1,72 @@
+import type { SSEMessage } from '@fastify/sse';
+import type { FastifyReply } from 'fastify';
+import { LONGEST_TIMER_MS } from '../timers.js';
+
+/**
+ * One open Server-Sent Events stream and the changes waiting to go out on it: a listener
+ * pushes, the route's loop takes and sends. The client leaving, the server shutting down or
+ * `close()` ends it, even mid-write: a write to a socket that is going away may never call
+ * back, so every wait here also ends when the stream does.
+ */
+export interface LiveStream<T> {
+  /** Queues a change (from a listener, which must not wait). */
+  push(item: T): void;
+  /** The queued changes; waits for one when none is queued, for at most `waitMs` (default: until the stream ends). */
+  take(waitMs?: number): Promise<T[]>;
+  /** Sends one message; a client that left is not an error. */
+  send(message: SSEMessage): Promise<void>;
+  /** True once the client left, the server shut down, or `close()` was called. */
+  readonly ended: boolean;
+  close(): void;
+}
+
+export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): LiveStream<T> {
+  const queued: T[] = [];
+  let wake: (() => void) | null = null;
+  const stop = new AbortController();
+  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+  reply.sse.onClose(() => stop.abort());
+  shutdown.addEventListener('abort', () => stop.abort(), { signal: stop.signal });
+  const ended = () => stop.signal.aborted || !reply.sse.isConnected;
+
+  return {
+    push(item) {
+      queued.push(item);
+      wake?.();
+    },
+
+    async take(waitMs = Infinity) {
+      if (queued.length === 0 && !ended()) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            wake = resolve;
+            if (Number.isFinite(waitMs)) timer = setTimeout(resolve, Math.min(Math.max(0, waitMs), LONGEST_TIMER_MS));
+          }),
+          stopped,
+        ]);
+        clearTimeout(timer);
+        wake = null;
+      }
+      return queued.splice(0);
+    },
+
+    send(message) {
+      return Promise.race([
+        reply.sse.send(message).catch((error: unknown) => {
+          // A client that left is no error of ours; anything else is.
+          if (!ended()) throw error;
+        }),
+        stopped,
+      ]);
+    },
+
+    get ended() {
+      return ended();
+    },
+
+    close() {
+      stop.abort();
+    },
+  };
+}
