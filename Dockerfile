@@ -10,13 +10,15 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 
-# Compiles TypeScript to dist/ with the dev dependencies, which never reach the final image.
+# Compiles TypeScript to dist/, and the console to dist/console, with the dev dependencies,
+# which never reach the final image.
 FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY projections ./projections
 COPY bench ./bench
+COPY console ./console
 RUN npm run build
 
 FROM toolchain AS production-dependencies
@@ -30,6 +32,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY examples/frontend ./examples/frontend
 COPY package.json ./
 # `ledger` on the PATH, for `docker compose exec <service> ledger token …`; the data directory
 # belongs to the unprivileged `node` user the ledger runs as.

@@ -52,6 +52,7 @@ export const VerifyReportJson = z.object({
     .optional(),
   clean: z.boolean(),
 });
+export type VerifyReportJson = z.infer<typeof VerifyReportJson>;
 
 /** `GET /v1/audit/export`: from a position (exclusive), one session, a time range of `recordedAt`. */
 export const AuditExportQuery = z.strictObject({

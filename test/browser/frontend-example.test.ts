@@ -1,0 +1,118 @@
+/// <reference lib="dom" />
+// What runs in page.evaluate() runs in the browser, with its globals.
+/**
+ * The frontend example (/example/) in headless Chromium against a real `ledger serve`: the
+ * page shows a login's status live with the browser's own EventSource and a watch ticket, as
+ * the platform's frontend does.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { StartedJson, WatchTicketJson } from '../../src/contract/index.js';
+import { browserUnavailable, launchBrowser, pageComplaints } from '../support/browser.js';
+import { serveLedger } from '../support/served-ledger.js';
+
+const unavailable = browserUnavailable();
+if (unavailable) t.plan(0, unavailable);
+else {
+  // A grace period far longer than the test: a failed session's watch stays open throughout.
+  const ledger = await serveLedger({ LEDGER_WATCH_GRACE_MS: '120000' });
+  t.teardown(() => ledger.stop());
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const { call, controller } = ledger;
+
+  const start = async () => {
+    const vmId = `vm-${randomUUID()}`;
+    const started = StartedJson.parse((await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: vmId } })).body);
+    return { ...started, vmId };
+  };
+  const credentials = (sessionId: string, agentToken: string) =>
+    call('POST', `/v1/sessions/${sessionId}/events`, {
+      token: agentToken,
+      body: { type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-1' } },
+    });
+
+  /** The example page, watching `fragment`'s session; a marker shows the page is never reloaded. */
+  async function openExample(fragment: string) {
+    const page = await browser.newPage();
+    const complaints = pageComplaints(page);
+    await page.goto(`${ledger.url}/example/#${fragment}`);
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const status = page.locator('#status');
+    return {
+      page,
+      status,
+      complaints,
+      stillTheSamePage: () => page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true),
+    };
+  }
+
+  t.test('waiting, then signed in without a reload when the agent records CredentialsStored', async (t) => {
+    const session = await start();
+    const example = await openExample(`session=${session.sessionId}&token=${ledger.frontend('user-1')}`);
+    t.teardown(() => example.page.close());
+    await example.status.filter({ hasText: 'waiting for login…' }).waitFor({ timeout: 15_000 });
+    t.equal(await example.status.textContent(), 'waiting for login…');
+    t.equal((await credentials(session.sessionId, session.agentToken)).status, 201);
+    await example.status.filter({ hasText: 'signed in' }).waitFor({ timeout: 15_000 });
+    t.ok(await example.stillTheSamePage(), 'live, not reloaded');
+    t.same(example.complaints, []);
+  });
+
+  t.test('failed by VmDestroyed, then signed in when a late CredentialsStored comes within the grace period', async (t) => {
+    const session = await start();
+    const example = await openExample(`session=${session.sessionId}&token=${ledger.frontend('user-1')}`);
+    t.teardown(() => example.page.close());
+    await example.status.filter({ hasText: 'waiting for login…' }).waitFor({ timeout: 15_000 });
+    await call('POST', `/v1/vms/${session.vmId}/destroyed`, { token: controller, body: { reason: 'VM cleaned up' } });
+    await example.status.filter({ hasText: 'failed' }).waitFor({ timeout: 15_000 });
+    t.match(await example.page.locator('#detail').textContent(), /VM/, 'and why');
+    await credentials(session.sessionId, session.agentToken);
+    await example.status.filter({ hasText: 'signed in' }).waitFor({ timeout: 15_000 });
+    t.ok(await example.stillTheSamePage(), 'the same watch told it');
+    t.same(example.complaints, []);
+  });
+
+  t.test('a ticket used already is refused (401), and the page says so', async (t) => {
+    const session = await start();
+    const { watch } = WatchTicketJson.parse((await call('POST', '/v1/watch-tickets', { token: controller, body: { sessionId: session.sessionId } })).body);
+    const first = new AbortController();
+    t.equal((await fetch(`${ledger.url}${watch}`, { headers: { accept: 'text/event-stream' }, signal: first.signal })).status, 200, 'its one use');
+    first.abort();
+    const example = await openExample(`watch=${encodeURIComponent(watch)}`);
+    t.teardown(() => example.page.close());
+    await example.status.filter({ hasText: 'refused' }).waitFor({ timeout: 15_000 });
+    t.match(await example.page.locator('#detail').textContent(), /refused \(401: the watch ticket was used already; ask for a new one\)/);
+  });
+
+  t.test("a token that may not read the session gets no ticket, and the page says why", async (t) => {
+    const session = await start();
+    const example = await openExample(`session=${session.sessionId}&token=${ledger.frontend('user-2')}`);
+    t.teardown(() => example.page.close());
+    await example.status.filter({ hasText: 'refused' }).waitFor({ timeout: 15_000 });
+    t.match(await example.page.locator('#detail').textContent(), "this session is not the token's user's");
+  });
+
+  t.test("the README's ten-line EventSource snippet works as written", async (t) => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const snippet = /### A web frontend's live status[^]*?```js\n([^]*?)```/.exec(readme)?.[1];
+    t.ok(snippet, 'the README shows it');
+    t.ok(snippet!.trim().split('\n').length <= 12, 'about ten lines');
+    const session = await start();
+    // A page of the ledger's origin; the snippet runs as a page's own script would (the
+    // example's content policy allows no inline script, so this context waives it).
+    const context = await browser.newContext({ bypassCSP: true });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(`${ledger.url}/example/`);
+    await page.evaluate(() => document.body.append(Object.assign(document.createElement('p'), { id: 'snippet-status' })));
+    const given = `const LEDGER = location.origin, sessionId = ${JSON.stringify(session.sessionId)}, frontendToken = ${JSON.stringify(ledger.frontend('user-1'))};
+const statusLine = document.querySelector('#snippet-status');`;
+    await page.addScriptTag({ type: 'module', content: `${given}\n${snippet!}` });
+    const line = page.locator('#snippet-status');
+    await line.filter({ hasText: 'waiting for login…' }).waitFor({ timeout: 15_000 });
+    await credentials(session.sessionId, session.agentToken);
+    await line.filter({ hasText: 'signed in' }).waitFor({ timeout: 15_000 });
+  });
+}
