@@ -1,7 +1,37 @@
+import type { ComponentChild } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { SealsDocument, VerifyReportJson, type ConsoleLoginJson } from '../../src/contract/index.js';
 import { ApiProblem, callApi } from './api.js';
 import { instant } from './format.js';
+import { hrefOf } from './route.js';
+
+const sessionLink = (sessionId: string) => <a href={hrefOf({ panel: 'timeline', sessionId })}>{sessionId}</a>;
+
+/** One kind of difference verify found, as a table; nothing when it found none of that kind. */
+function Findings({ caption, columns, rows }: { caption: string; columns: string[]; rows: ComponentChild[][] }) {
+  if (rows.length === 0) return null;
+  return (
+    <table class="differences">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th scope="col">{column}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((cells) => (
+          <tr>
+            {cells.map((cell) => (
+              <td>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /**
  * `verify` at a glance: the ledger folds every stream afresh, compares the read models with
@@ -74,101 +104,40 @@ export function VerifyPanel({ role, onExpired }: { role: ConsoleLoginJson['role'
           </p>
         )}
       </div>
-      {report && report.differences.length > 0 && (
-        <table class="differences">
-          <caption>The read model against a fresh fold</caption>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Column</th>
-              <th scope="col">Read model</th>
-              <th scope="col">Fold</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.differences.map((difference) => (
-              <tr>
-                <td>
-                  <a href={`#/sessions/${encodeURIComponent(difference.sessionId)}`}>{difference.sessionId}</a>
-                </td>
-                <td>{difference.column}</td>
-                <td>{difference.readModel}</td>
-                <td>{difference.fold}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {report && report.chainBreaks.length > 0 && (
-        <table class="differences">
-          <caption>Broken hash chains</caption>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Revision</th>
-              <th scope="col">What breaks</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.chainBreaks.map((chainBreak) => (
-              <tr>
-                <td>
-                  <a href={`#/sessions/${encodeURIComponent(chainBreak.sessionId)}`}>{chainBreak.sessionId}</a>
-                </td>
-                <td>{chainBreak.revision}</td>
-                <td>{chainBreak.reason === 'hash' ? 'a hash that does not match' : 'an event missing or out of sequence'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {report && report.undecodable.length > 0 && (
-        <table class="differences">
-          <caption>Events the ledger cannot decode</caption>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Revision</th>
-              <th scope="col">Why</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.undecodable.map((event) => (
-              <tr>
-                <td>{event.sessionId}</td>
-                <td>{event.revision}</td>
-                <td>{event.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {report && (report.outcomeDifferences?.length ?? 0) > 0 && (
-        <table class="differences">
-          <caption>Outcome counts against a fresh fold</caption>
-          <thead>
-            <tr>
-              <th scope="col">Hour</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Status</th>
-              <th scope="col">Failure reason</th>
-              <th scope="col">Read model</th>
-              <th scope="col">Fold</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.outcomeDifferences!.map((difference) => (
-              <tr>
-                <td>{instant(difference.hour)}</td>
-                <td>{difference.provider ?? '–'}</td>
-                <td>{difference.status}</td>
-                <td>{difference.failureReason ?? '–'}</td>
-                <td>{difference.readModel}</td>
-                <td>{difference.fold}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {report && (
+        <>
+          <Findings
+            caption="The read model against a fresh fold"
+            columns={['Session', 'Column', 'Read model', 'Fold']}
+            rows={report.differences.map((difference) => [sessionLink(difference.sessionId), difference.column, difference.readModel, difference.fold])}
+          />
+          <Findings
+            caption="Broken hash chains"
+            columns={['Session', 'Revision', 'What breaks']}
+            rows={report.chainBreaks.map((chainBreak) => [
+              sessionLink(chainBreak.sessionId),
+              chainBreak.revision,
+              chainBreak.reason === 'hash' ? 'a hash that does not match' : 'an event missing or out of sequence',
+            ])}
+          />
+          <Findings
+            caption="Events the ledger cannot decode"
+            columns={['Session', 'Revision', 'Why']}
+            rows={report.undecodable.map((event) => [sessionLink(event.sessionId), event.revision, event.reason])}
+          />
+          <Findings
+            caption="Outcome counts against a fresh fold"
+            columns={['Hour', 'Provider', 'Status', 'Failure reason', 'Read model', 'Fold']}
+            rows={(report.outcomeDifferences ?? []).map((difference) => [
+              instant(difference.hour),
+              difference.provider ?? '–',
+              difference.status,
+              difference.failureReason ?? '–',
+              String(difference.readModel),
+              String(difference.fold),
+            ])}
+          />
+        </>
       )}
     </section>
   );

@@ -8,9 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { PNG } from 'pngjs';
-import { StartedJson } from '../../src/contract/index.js';
-import { browserUnavailable, launchBrowser, pageComplaints } from '../support/browser.js';
-import { serveLedger } from '../support/served-ledger.js';
+import { browserUnavailable, ledgerAndBrowser, pageComplaints } from '../support/browser.js';
+import { editStatus } from '../support/tamper.js';
 
 /** The completion chart's provider colours (console/src/completion-chart.tsx), as RGB. */
 const SERIES_COLOURS = [
@@ -32,22 +31,9 @@ function seriesPixels(png: Buffer): number {
 const unavailable = browserUnavailable();
 if (unavailable) t.plan(0, unavailable);
 else {
-  const ledger = await serveLedger({ LEDGER_WATCH_GRACE_MS: '120000' });
-  t.teardown(() => ledger.stop());
-  const browser = await launchBrowser();
-  t.teardown(() => browser.close());
-  const { call, controller } = ledger;
-
-  const start = async (provider = 'gemini') => {
-    const vmId = `vm-${randomUUID()}`;
-    const started = StartedJson.parse((await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider, browserVmId: vmId } })).body);
-    return { ...started, vmId };
-  };
-  const credentials = (sessionId: string, provider = 'gemini') =>
-    call('POST', `/v1/sessions/${sessionId}/events`, {
-      token: controller,
-      body: { type: 'CredentialsStored', eventId: randomUUID(), data: { provider, credentialRef: 'cred-1' } },
-    });
+  const { ledger, browser } = await ledgerAndBrowser(t);
+  const { startSession: start } = ledger;
+  const credentials = (sessionId: string, provider = 'gemini') => ledger.storeCredentials(sessionId, { provider });
 
   /** A fresh browser context (no cookie), logged in to the console with `token`. */
   async function logIn(token: string) {
@@ -79,7 +65,7 @@ else {
 
   t.test('the timeline of a session completed after its VM was destroyed shows the anomaly, and the session as of each event', async (t) => {
     const session = await start('codex');
-    await call('POST', `/v1/vms/${session.vmId}/destroyed`, { token: controller, body: { reason: 'cleanup' } });
+    await ledger.destroyVm(session.vmId);
     await credentials(session.sessionId, 'codex');
     const { context, page, complaints } = await logIn(ledger.auditor);
     t.teardown(() => context.close());
@@ -120,6 +106,16 @@ else {
     await auditor.page.getByRole('button', { name: 'Run verify' }).click();
     await auditor.page.locator('.verdict').waitFor({ timeout: 30_000 });
     t.match(await auditor.page.locator('.verdict').textContent(), /✓ Clean: \d+ sessions and \d+ events checked/);
+
+    // Someone edits the read model behind the ledger's back, as the mutable table used to be.
+    const edited = await start();
+    await credentials(edited.sessionId);
+    await ledger.call('GET', `/v1/sessions/${edited.sessionId}?after=${edited.position}`, { token: ledger.controller });
+    editStatus(ledger.db, edited.sessionId, 'failed');
+    await auditor.page.getByRole('button', { name: 'Run verify' }).click();
+    await auditor.page.locator('.verdict.unclean').waitFor({ timeout: 30_000 });
+    const difference = auditor.page.locator('table.differences tr', { hasText: edited.sessionId });
+    t.match(await difference.textContent(), /status"failed""completed"/, 'each difference: the session, the column, the read model, the fold');
     const controllerLogin = await logIn(ledger.controller);
     t.teardown(() => controllerLogin.context.close());
     await controllerLogin.page.getByRole('link', { name: 'Verify' }).click();

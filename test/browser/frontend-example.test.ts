@@ -5,33 +5,17 @@
  * page shows a login's status live with the browser's own EventSource and a watch ticket, as
  * the platform's frontend does.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { StartedJson, WatchTicketJson } from '../../src/contract/index.js';
-import { browserUnavailable, launchBrowser, pageComplaints } from '../support/browser.js';
-import { serveLedger } from '../support/served-ledger.js';
+import { WatchTicketJson } from '../../src/contract/index.js';
+import { browserUnavailable, ledgerAndBrowser, pageComplaints } from '../support/browser.js';
 
 const unavailable = browserUnavailable();
 if (unavailable) t.plan(0, unavailable);
 else {
-  // A grace period far longer than the test: a failed session's watch stays open throughout.
-  const ledger = await serveLedger({ LEDGER_WATCH_GRACE_MS: '120000' });
-  t.teardown(() => ledger.stop());
-  const browser = await launchBrowser();
-  t.teardown(() => browser.close());
-  const { call, controller } = ledger;
-
-  const start = async () => {
-    const vmId = `vm-${randomUUID()}`;
-    const started = StartedJson.parse((await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: vmId } })).body);
-    return { ...started, vmId };
-  };
-  const credentials = (sessionId: string, agentToken: string) =>
-    call('POST', `/v1/sessions/${sessionId}/events`, {
-      token: agentToken,
-      body: { type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-1' } },
-    });
+  const { ledger, browser } = await ledgerAndBrowser(t);
+  const { call, controller, startSession: start } = ledger;
+  const credentials = (sessionId: string, agentToken: string) => ledger.storeCredentials(sessionId, { as: agentToken });
 
   /** The example page, watching `fragment`'s session; a marker shows the page is never reloaded. */
   async function openExample(fragment: string) {
@@ -65,7 +49,7 @@ else {
     const example = await openExample(`session=${session.sessionId}&token=${ledger.frontend('user-1')}`);
     t.teardown(() => example.page.close());
     await example.status.filter({ hasText: 'waiting for login…' }).waitFor({ timeout: 15_000 });
-    await call('POST', `/v1/vms/${session.vmId}/destroyed`, { token: controller, body: { reason: 'VM cleaned up' } });
+    await ledger.destroyVm(session.vmId);
     await example.status.filter({ hasText: 'failed' }).waitFor({ timeout: 15_000 });
     t.match(await example.page.locator('#detail').textContent(), /VM/, 'and why');
     await credentials(session.sessionId, session.agentToken);

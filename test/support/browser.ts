@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Test } from 'tap';
+import { serveLedger } from './served-ledger.js';
 
 /** Debian's Chromium, which `.ci/run` installs with apt when it is missing. */
 export const CHROMIUM = process.env.LEDGER_CHROMIUM ?? '/usr/bin/chromium';
@@ -47,4 +49,17 @@ export function pageComplaints(page: Page): string[] {
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) complaints.push(message.text());
   });
   return complaints;
+}
+
+/**
+ * What a browser test runs against: a real `ledger serve`, whose watches stay open after
+ * `failed` for longer than the test (a grace period of 120 s), and a browser; both end with
+ * the test file.
+ */
+export async function ledgerAndBrowser(t: Test) {
+  const ledger = await serveLedger({ LEDGER_WATCH_GRACE_MS: '120000' });
+  t.teardown(() => ledger.stop());
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  return { ledger, browser };
 }

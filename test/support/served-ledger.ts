@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StartedJson } from '../../src/contract/index.js';
 import type { Principal } from '../../src/http/claims.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
 import { JWT_SECRET, roleTokens } from './ledger-server.js';
@@ -42,23 +44,39 @@ export async function serveLedger(env: Record<string, string> = {}, { timeoutMs 
   });
   const sign = createTokenSigner(JWT_SECRET, () => new Date());
   const token = (principal: Principal, ttlMs = 600_000) => sign(principal, new Date(Date.now() + ttlMs));
+  const tokens = roleTokens(token);
+  /** One JSON call to the API, as a platform's service makes it. */
+  const call = async (method: 'GET' | 'POST', path: string, { token: bearer, body }: { token?: string; body?: unknown } = {}) => {
+    const answer = await fetch(`${url}${path}`, {
+      method,
+      headers: { ...(bearer && { authorization: `Bearer ${bearer}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await answer.text();
+    return { status: answer.status, body: text ? (JSON.parse(text) as unknown) : null };
+  };
 
   return {
     url,
     db,
     lines,
     token,
-    ...roleTokens(token),
-    /** One JSON call to the API, as a platform's service makes it. */
-    call: async (method: 'GET' | 'POST', path: string, { token: bearer, body }: { token?: string; body?: unknown } = {}) => {
-      const answer = await fetch(`${url}${path}`, {
-        method,
-        headers: { ...(bearer && { authorization: `Bearer ${bearer}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await answer.text();
-      return { status: answer.status, body: text ? (JSON.parse(text) as unknown) : null };
+    ...tokens,
+    call,
+    /** The VM manager starts a session of user-1 in a fresh VM. */
+    startSession: async (provider = 'gemini') => {
+      const vmId = `vm-${randomUUID()}`;
+      const started = await call('POST', '/v1/sessions', { token: tokens.controller, body: { userId: 'user-1', provider, browserVmId: vmId } });
+      return { ...StartedJson.parse(started.body), vmId };
     },
+    /** Records `CredentialsStored`, as the agent (its token given) or the controller. */
+    storeCredentials: (sessionId: string, { provider = 'gemini', as = tokens.controller } = {}) =>
+      call('POST', `/v1/sessions/${sessionId}/events`, {
+        token: as,
+        body: { type: 'CredentialsStored', eventId: randomUUID(), data: { provider, credentialRef: 'cred-1' } },
+      }),
+    /** The VM manager reports the VM gone. */
+    destroyVm: (vmId: string) => call('POST', `/v1/vms/${vmId}/destroyed`, { token: tokens.controller, body: { reason: 'VM cleaned up' } }),
     stop: async () => {
       server.kill('SIGTERM');
       const code = await exited;
