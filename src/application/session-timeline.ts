@@ -31,7 +31,8 @@ export async function sessionTimeline(deps: { store: EventStore }, sessionId: st
   const events = await deps.store.readStream(streamName);
   if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
   mayUse(fold(events));
-  const stored = await deps.store.readStoredStream(streamName);
+  // As many as were folded: an event appended between the two reads waits for the next look.
+  const stored = (await deps.store.readStoredStream(streamName)).slice(0, events.length);
   let state = initialState;
   const steps = events.map((event) => {
     const before = state.anomalies.length;

@@ -6,8 +6,8 @@ import { CONSOLE_COOKIE, ConsoleLoginJson, ProblemJson } from '../contract/index
 import { authorize } from './authorization.js';
 import type { Principal } from './claims.js';
 import type { TokenSigner } from './tokens.js';
-import { CONSOLE_DIR, servePages } from './web-pages.js';
 import { readSecurity, writeSecurity } from './route-schemas.js';
+import { CONSOLE_DIR, servePages } from './web-pages.js';
 
 /** The longest a console login lasts: a working day. A shorter-lived token shortens it. */
 export const CONSOLE_LOGIN_MS = 8 * 3_600_000;

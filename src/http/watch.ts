@@ -11,8 +11,8 @@ import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
 import { toSessionJson } from './session-json.js';
-import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
 import { openLiveStream } from './live-stream.js';
+import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
 import type { WatchTickets } from './watch-tickets.js';
 
@@ -38,9 +38,9 @@ export interface WatchRoutesOptions {
  * Live status over Server-Sent Events: the current status first, then one `status` event
  * (id = the position of the change) at each status change. `completed` ends the stream at
  * once; `failed` and `cancelled` after a grace period (`endOfWatch`); an `end` event says so
- * before the stream closes. `Last-Event-ID` resumes
- * with the changes after that position. Live changes come from the projector through the
- * watch hub, not from a query per watcher.
+ * before the stream closes. `Last-Event-ID` resumes with the changes after that position.
+ * Live changes come from the projector through the watch hub, not from a query per watcher.
+ * `GET /v1/sessions/watch` is the same for every session at once, for the console's list.
  */
 export const watchRoutes = fp<WatchRoutesOptions>(
   async (app: FastifyInstance, { application, projector, metrics, limits, heartbeatMs, graceMs = 120_000, clock, tickets }) => {
