@@ -54,12 +54,14 @@ else {
     t.match(cookies, [{ name: 'ledger_console', httpOnly: true, sameSite: 'Strict' }], 'the login is an HttpOnly cookie');
     t.equal(await page.evaluate(() => document.cookie), '', 'which no script can read');
 
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     const session = await start();
     const row = page.locator(`tr[data-session="${session.sessionId}"]`);
     await row.getByText('pending').waitFor({ timeout: 15_000 });
     await credentials(session.sessionId);
     await row.getByText('completed').waitFor({ timeout: 15_000 });
     t.equal(await row.locator('.status').textContent(), 'completed');
+    t.ok(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), 'the same page: live, not reloaded');
     t.same(complaints, []);
   });
 
