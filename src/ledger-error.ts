@@ -21,6 +21,8 @@ export type LedgerErrorCode =
   | 'store-closed'
   | 'undecodable-event'
   | 'schema-too-new'
+  | 'schema-behind'
+  | 'missing-database'
   // The read model, and the ledger's own set-up.
   | 'read-model-lagging'
   | 'invalid-config';

@@ -5,6 +5,7 @@ import { createLedgerMetrics, type LedgerMetrics } from './metrics.js';
 import { createProjector, openReadModel, type Projector, type SqliteReadModel } from '../projector/index.js';
 import { openOutcomes, type OutcomesReadModel } from '../projector/outcomes-read-model.js';
 import type { EventStore } from '../store/port.js';
+import type { DatabaseAccess } from '../store/sqlite/index.js';
 import { createDeadlineSweeper, type DeadlineSweeper } from './deadline-sweeper.js';
 import { readSealKey, type SealKey } from '../audit/seals.js';
 import { createSealer, type Sealer } from '../audit/sealer.js';
@@ -122,15 +123,18 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
   };
 }
 
+/** Where the configuration says the events are, opened as the command may (`create` by default). */
+export function storeChoiceOf(config: LedgerConfig, access: DatabaseAccess = 'create'): StoreChoice {
+  return config.LEDGER_STORE === 'sqlite'
+    ? { kind: 'sqlite', path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS, access }
+    : // The configuration refuses eventstoredb without a connection string.
+      { kind: 'eventstoredb', connectionString: config.EVENTSTORE_CONNECTION_STRING!, readModelPath: config.LEDGER_DB, access };
+}
+
 /** The options `serve` and the other commands build their ledger with, from the environment's settings. */
-export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?: LedgerLogger): LedgerOptions {
-  const store: StoreChoice =
-    config.LEDGER_STORE === 'sqlite'
-      ? { kind: 'sqlite', path: config.LEDGER_DB, synchronous: config.LEDGER_SQLITE_SYNCHRONOUS }
-      : // The configuration refuses eventstoredb without a connection string.
-        { kind: 'eventstoredb', connectionString: config.EVENTSTORE_CONNECTION_STRING!, readModelPath: config.LEDGER_DB };
+export function ledgerOptionsOf(config: LedgerConfig, clock: () => Date, logger?: LedgerLogger, access: DatabaseAccess = 'create'): LedgerOptions {
   return {
-    store,
+    store: storeChoiceOf(config, access),
     clock,
     logger,
     providers: config.LEDGER_PROVIDERS,

@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
 import type { EventStore } from '../store/port.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sqlite/index.js';
+import { openDatabaseFile } from '../store/sqlite/database-file.js';
 
 /**
  * Where the events live: the embedded SQLite file (which then holds the read model too), or
@@ -11,7 +10,12 @@ import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sql
  */
 export type StoreChoice =
   | ({ kind: 'sqlite' } & SqliteEventStoreOptions)
-  | ({ kind: 'eventstoredb'; /** The read model's SQLite file. */ readModelPath: string } & EventStoreDbStoreOptions);
+  | ({
+      kind: 'eventstoredb';
+      /** The read model's SQLite file. */
+      readModelPath: string;
+      access?: SqliteEventStoreOptions['access'];
+    } & EventStoreDbStoreOptions);
 
 export interface OpenedStore {
   store: EventStore;
@@ -31,13 +35,14 @@ export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
     const store = openSqliteEventStore(choice);
     return { store, readModelDb: store.database, close: () => store.close() };
   }
-  const { openEventStoreDbStore } = await import('../store/eventstoredb/index.js');
-  const store = openEventStoreDbStore(choice);
-  mkdirSync(dirname(choice.readModelPath), { recursive: true });
-  const readModelDb = new Database(choice.readModelPath);
-  readModelDb.pragma('journal_mode = WAL');
-  // The read model can be rebuilt from the log, so it need not sync every commit.
-  readModelDb.pragma('synchronous = NORMAL');
+  // The file first: a read-only command pointed at a missing one stops before connecting.
+  const readModelDb = openDatabaseFile(choice.readModelPath, choice.access ?? 'create', 5000);
+  if (!readModelDb.readonly) {
+    readModelDb.pragma('journal_mode = WAL');
+    // The read model can be rebuilt from the log, so it need not sync every commit.
+    readModelDb.pragma('synchronous = NORMAL');
+  }
+  const store = await openEventLog(choice);
   return {
     store,
     readModelDb,
@@ -46,4 +51,14 @@ export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
       readModelDb.close();
     },
   };
+}
+
+/**
+ * The events alone, for a command that reads nothing else (history, export): on EventStoreDB
+ * it does not touch this instance's read-model file.
+ */
+export async function openEventLog(choice: StoreChoice): Promise<EventStore> {
+  if (choice.kind === 'sqlite') return openSqliteEventStore(choice);
+  const { openEventStoreDbStore } = await import('../store/eventstoredb/index.js');
+  return openEventStoreDbStore(choice);
 }

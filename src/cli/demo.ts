@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { createLedgerClient, isLedgerProblem, LedgerClientError, LedgerNetworkError, type LedgerClient, type WatchUpdate } from '../client/index.js';
 import { createTokenSigner } from '../http/tokens.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
-
-/** Only the demo talks to a ledger over HTTP, so its address is read here, not in the server's config. */
-const Environment = z.object({
-  LEDGER_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. http://127.0.0.1:3000' }).default('http://127.0.0.1:3000'),
-});
 
 /** How long the demo waits for a status change to come over SSE before it calls the run a failure. */
 const SSE_WAIT_MS = 10_000;
@@ -198,17 +192,15 @@ const flows: Flow[] = [
  * the OAuth agent and the user's frontend would, and prints each session's status timeline
  * as it arrives over Server-Sent Events.
  */
-export const demo: CliCommand = {
+export const demo = defineCommand({
   name: 'demo',
   summary: 'play the OAuth flows against a running ledger (LEDGER_URL) and print each status timeline live, over SSE',
-  usage: 'ledger demo   (LEDGER_URL, default http://127.0.0.1:3000; tokens are signed with the ledger secret of LEDGER_JWT_SECRET or LEDGER_DB)',
-  async run(args, { config, out, err, clock }) {
-    const env = Environment.safeParse(process.env);
-    if (args.length > 0 || !env.success) {
-      err(`${env.success ? `unexpected arguments: ${args.join(' ')}` : z.prettifyError(env.error)}\nusage: ${this.usage}`);
-      return 2;
-    }
-    const baseUrl = env.data.LEDGER_URL;
+  options: {},
+  // Its tokens are signed with the running ledger's secret: LEDGER_JWT_SECRET, or the file beside its LEDGER_DB.
+  environment: ['LEDGER_URL', 'LEDGER_JWT_SECRET', 'LEDGER_DB', 'LEDGER_PROVIDERS'],
+  examples: ['ledger demo', 'LEDGER_URL=http://127.0.0.1:8080 LEDGER_DB=/var/lib/ledger/ledger.db ledger demo'],
+  async run(_arguments, { config, out, err, clock }) {
+    const baseUrl = config.LEDGER_URL;
     const sign = createTokenSigner(jwtSecretOf(config, { create: false }), clock);
     const expiresAt = new Date(clock().getTime() + TOKEN_TTL_MS);
     const userId = `demo-user-${randomUUID().slice(0, 8)}`;
@@ -246,4 +238,4 @@ export const demo: CliCommand = {
     out(`done: ${config.LEDGER_PROVIDERS.length * flows.length} sessions; every status change above came over SSE as it happened`);
     return 0;
   },
-};
+});

@@ -2,14 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
+import { storeChoiceOf } from '../application/create-ledger.js';
+import { openEventLog } from '../application/open-store.js';
 import { exportPages } from '../audit/export.js';
 import { Decimal, SessionId, Timestamp } from '../contract/index.js';
 import { SESSION_CATEGORY } from '../events/index.js';
-import { parseArguments } from './arguments.js';
-import type { CliCommand } from './command.js';
-
-const usage = 'ledger export [--after <position>] [--session <id>] [--since <ISO>] [--until <ISO>] [--out <file>]';
+import { defineCommand, STORE_ENVIRONMENT, UsageError } from './command.js';
 
 const Filter = z.strictObject({
   after: Decimal.optional(),
@@ -24,27 +22,25 @@ const Filter = z.strictObject({
  * stdout or a file, streamed: the next page of the log is read only as the output takes the
  * last one, so memory does not grow with the log. `ledger verify --export` checks the result.
  */
-export const exportCommand: CliCommand = {
+export const exportCommand = defineCommand({
   name: 'export',
   summary: 'write every event as NDJSON with its hash (from a position; one session; a time range) to stdout or --out',
-  usage,
-  async run(args, { config, err, clock, stdout, progress }) {
-    const parsed = parseArguments(
-      args,
-      { after: { type: 'string' }, session: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' } },
-      usage,
-      err,
-    );
-    if (!parsed) return 2;
-    const filter = Filter.safeParse(parsed.values);
-    if (parsed.positionals.length > 0 || !filter.success) {
-      err(`${filter.success ? `unexpected arguments: ${parsed.positionals.join(' ')}` : z.prettifyError(filter.error)}\nusage: ${usage}`);
-      return 2;
-    }
+  options: {
+    after: { type: 'string', value: '<position>', description: 'only events after this position of the log' },
+    session: { type: 'string', value: '<sessionId>', description: "only this session's events" },
+    since: { type: 'string', value: '<ISO time>', description: 'only events recorded at or after this time' },
+    until: { type: 'string', value: '<ISO time>', description: 'only events recorded before this time' },
+    out: { type: 'string', value: '<file>', description: 'write to this file instead of stdout' },
+  },
+  environment: STORE_ENVIRONMENT,
+  examples: ['ledger export --out ledger-export.ndjson', 'ledger export --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z'],
+  async run({ values }, { config, stdout, progress }) {
+    const filter = Filter.safeParse(values);
+    if (!filter.success) throw new UsageError(z.prettifyError(filter.error));
     const { after, session, since, until, out } = filter.data;
-    const ledger = await createLedger(ledgerOptionsOf(config, clock));
+    const store = await openEventLog(storeChoiceOf(config, 'read-only'));
     try {
-      const bar = progress('export', Number(await ledger.store.lastPosition({ category: SESSION_CATEGORY })));
+      const bar = progress('export', Number(await store.lastPosition({ category: SESSION_CATEGORY })));
       let lines = 0;
       const counting = new Transform({
         // The pages come as strings.
@@ -55,7 +51,7 @@ export const exportCommand: CliCommand = {
           done(null, chunk);
         },
       });
-      const pages = exportPages(ledger.store, {
+      const pages = exportPages(store, {
         after: after === undefined ? undefined : BigInt(after),
         sessionId: session,
         since: since === undefined ? undefined : Date.parse(since),
@@ -65,7 +61,7 @@ export const exportCommand: CliCommand = {
       bar.stop(`exported ${lines} events${out === undefined ? '' : ` to ${out}`}`);
       return 0;
     } finally {
-      await ledger.close();
+      await store.close();
     }
   },
-};
+});

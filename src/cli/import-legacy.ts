@@ -1,12 +1,11 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { emptyImportSummary, importLegacyRows, type LegacyImportSummary } from '../audit/import-legacy.js';
 import { formatOfPath, LEGACY_FORMATS, LegacySourceError, openLegacySource, type LegacyFormat, type LegacySource } from '../audit/legacy-rows.js';
 import { SESSION_STATUSES } from '../contract/index.js';
 import { LedgerError } from '../ledger-error.js';
-import type { CliCommand, CliIo } from './command.js';
+import { defineCommand, STORE_ENVIRONMENT, UsageError, type CliIo } from './command.js';
 
 const isFormat = (format: string): format is LegacyFormat => (LEGACY_FORMATS as readonly string[]).includes(format);
 
@@ -23,28 +22,22 @@ const samePath = (a: string, b: string) => {
  * explain it (`src/audit/import-legacy.ts`), with ids derived from the row, so running it
  * again appends nothing.
  */
-export const importLegacy: CliCommand = {
+export const importLegacy = defineCommand({
   name: 'import-legacy',
   summary: 'append the events that explain each row of a legacy auth_sessions table (psql CSV or SQLite file)',
-  usage: 'ledger import-legacy <file.csv|file.db> [--format csv|sqlite] [--strict] [--json]',
-  async run(args, io) {
-    const { config, err } = io;
-    const usage = (reason: string) => {
-      err(`${reason}\nusage: ${this.usage}`);
-      return 2;
+  positionals: { usage: '<file.csv|file.db>', min: 1, max: 1 },
+  options: {
+    format: { type: 'string', value: 'csv|sqlite', description: "the file's format, when its name does not say (.csv, .db, .sqlite)" },
+    strict: { type: 'boolean', description: 'stop at the first row that cannot be explained, appending nothing for it or after it' },
+    json: { type: 'boolean', description: 'print the summary as JSON' },
+  },
+  environment: [...STORE_ENVIRONMENT, 'LEDGER_PROVIDERS'],
+  examples: ["psql -c \"\\copy auth_sessions to 'auth_sessions.csv' csv header\" && ledger import-legacy auth_sessions.csv", 'ledger import-legacy legacy.db --strict'],
+  async run({ values, positionals }, io) {
+    const { config } = io;
+    const usage = (reason: string): never => {
+      throw new UsageError(reason);
     };
-    let values: { format?: string | undefined; strict?: boolean | undefined; json?: boolean | undefined };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args,
-        options: { format: { type: 'string' }, strict: { type: 'boolean' }, json: { type: 'boolean' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      return usage((error as Error).message);
-    }
-    if (positionals.length !== 1) return usage(positionals.length === 0 ? 'name the legacy file to import' : 'name one legacy file');
     const file = positionals[0]!;
     const format = values.format ?? formatOfPath(file);
     if (format === null) return usage(`cannot tell the format of ${file} from its name: add --format csv or --format sqlite`);
@@ -67,7 +60,7 @@ export const importLegacy: CliCommand = {
       source.close();
     }
   },
-};
+});
 
 async function importInto(file: string, source: LegacySource, flags: { strict: boolean; json: boolean }, io: CliIo): Promise<number> {
   const { config, out, err, clock } = io;

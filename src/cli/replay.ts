@@ -1,18 +1,17 @@
 import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { replayReadModel } from '../audit/replay.js';
-import type { CliCommand } from './command.js';
+import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 
 /** Rebuilds the read model from the log into a fresh table and swaps it in, while a `serve` on the same file goes on. */
-export const replay: CliCommand = {
+export const replay = defineCommand({
   name: 'replay',
   summary: 'rebuild the read model from the log into a fresh table and swap it in atomically (a running serve goes on)',
-  usage: 'ledger replay',
-  async run(args, { config, out, err, clock, progress }) {
-    if (args.length > 0) {
-      err(`unexpected arguments: ${args.join(' ')}\nusage: ${this.usage}`);
-      return 2;
-    }
-    const ledger = await createLedger(ledgerOptionsOf(config, clock));
+  options: {},
+  environment: STORE_ENVIRONMENT,
+  examples: ['ledger replay'],
+  async run(_arguments, { config, out, clock, progress }) {
+    // It rewrites the read model of a ledger that exists; it has nothing to rebuild from otherwise.
+    const ledger = await createLedger(ledgerOptionsOf(config, clock, undefined, 'existing'));
     try {
       const bar = progress('replay', 0);
       const result = await replayReadModel({ store: ledger.store, readModelPath: ledger.readModelPath, onProgress: (done, total) => bar.update(done, total) });
@@ -24,4 +23,4 @@ export const replay: CliCommand = {
       await ledger.close();
     }
   },
-};
+});

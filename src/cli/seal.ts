@@ -2,10 +2,7 @@ import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { sealLog, sealsDocument } from '../audit/sealer.js';
 import { writeNewSealKey } from '../audit/seals.js';
 import { SESSION_CATEGORY } from '../events/index.js';
-import { parseArguments } from './arguments.js';
-import type { CliCommand } from './command.js';
-
-const usage = 'ledger seal [--new-key <file> | --list]   (LEDGER_SEAL_KEY_FILE names the key that signs)';
+import { defineCommand, STORE_ENVIRONMENT, UsageError } from './command.js';
 
 /** How long `ledger seal` lets the read model catch up with the log before it seals. */
 const CATCH_UP_MS = 60_000;
@@ -14,18 +11,18 @@ const CATCH_UP_MS = 60_000;
  * Seals on demand (the read model first brought up to the log), writes a new key pair, or
  * prints the seals document that `ledger verify --seals` reads.
  */
-export const seal: CliCommand = {
+export const seal = defineCommand({
   name: 'seal',
   summary: 'sign the heads of the log now (LEDGER_SEAL_KEY_FILE); --new-key <file> writes a key pair; --list prints the seals',
-  usage,
-  async run(args, { config, out, err, clock }) {
-    const parsed = parseArguments(args, { 'new-key': { type: 'string' }, list: { type: 'boolean' } }, usage, err);
-    if (!parsed) return 2;
-    const { 'new-key': newKey, list = false } = parsed.values;
-    if (parsed.positionals.length > 0 || (newKey !== undefined && list)) {
-      err(`${parsed.positionals.length > 0 ? `unexpected arguments: ${parsed.positionals.join(' ')}` : '--new-key and --list are separate uses'}\nusage: ${usage}`);
-      return 2;
-    }
+  options: {
+    'new-key': { type: 'string', value: '<file>', description: 'write a new Ed25519 key pair: the private key to <file> (mode 0600), the public one to <file>.pub' },
+    list: { type: 'boolean', description: 'print the seals document that `ledger verify --seals` reads' },
+  },
+  environment: [...STORE_ENVIRONMENT, 'LEDGER_SEAL_KEY_FILE'],
+  examples: ['ledger seal --new-key /etc/ledger/seal-key.pem', 'LEDGER_SEAL_KEY_FILE=/etc/ledger/seal-key.pem ledger seal', 'ledger seal --list > seals.json'],
+  async run({ values }, { config, out, err, clock }) {
+    const { 'new-key': newKey, list = false } = values;
+    if (newKey !== undefined && list) throw new UsageError('--new-key and --list are separate uses');
     if (newKey !== undefined) {
       try {
         const { publicKeyFile } = writeNewSealKey(newKey);
@@ -37,11 +34,9 @@ export const seal: CliCommand = {
         return 1;
       }
     }
-    if (!list && config.LEDGER_SEAL_KEY_FILE === undefined) {
-      err(`no key to seal with: set LEDGER_SEAL_KEY_FILE (ledger seal --new-key <file> writes one)\nusage: ${usage}`);
-      return 2;
-    }
-    const ledger = await createLedger(ledgerOptionsOf(config, clock));
+    if (!list && config.LEDGER_SEAL_KEY_FILE === undefined) throw new UsageError('no key to seal with: set LEDGER_SEAL_KEY_FILE (ledger seal --new-key <file> writes one)');
+    // Listing only reads; sealing writes its seal, but only into a ledger that exists.
+    const ledger = await createLedger(ledgerOptionsOf(config, clock, undefined, list ? 'read-only' : 'existing'));
     try {
       if (list) {
         out(JSON.stringify(sealsDocument(ledger.readModelDb, ledger.sealKey?.publicKeyPem ?? null), null, 2));
@@ -61,4 +56,4 @@ export const seal: CliCommand = {
       await ledger.close();
     }
   },
-};
+});

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
-import type { CliCommand } from './command.js';
+import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
 /**
@@ -12,11 +12,26 @@ import { jwtSecretOf } from './jwt-secret.js';
  * requests, lets in-flight appends finish, stops the sweeper after its sweep and the
  * projector after its transaction, then closes the file.
  */
-export const serve: CliCommand = {
+export const serve = defineCommand({
   name: 'serve',
   summary: 'run the ledger: HTTP API, projector, read model and sweeper (LEDGER_STORE: sqlite or eventstoredb)',
-  usage: 'ledger serve',
-  async run(_args, { config, clock }) {
+  options: {},
+  environment: [
+    'LEDGER_HOST',
+    'LEDGER_PORT',
+    ...STORE_ENVIRONMENT,
+    'LEDGER_JWT_SECRET',
+    'LEDGER_PROVIDERS',
+    'LEDGER_READ_WAIT_MS',
+    'LEDGER_SWEEP_INTERVAL_MS',
+    'LEDGER_CORS_ORIGINS',
+    'LEDGER_WATCH_GRACE_MS',
+    'LEDGER_SEAL_KEY_FILE',
+    'LEDGER_SEAL_INTERVAL_MS',
+    'LOG_LEVEL',
+  ],
+  examples: ['ledger serve', 'LEDGER_DB=/var/lib/ledger/ledger.db LEDGER_PORT=8080 ledger serve'],
+  async run(_arguments, { config, clock }) {
     const logger = createLogger(config.LOG_LEVEL);
     const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
     const app = await buildApp(ledger, {
@@ -42,4 +57,4 @@ export const serve: CliCommand = {
     await stopped;
     return 0;
   },
-};
+});

@@ -4,7 +4,7 @@ import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { DEFAULT_SESSION_TTL_MS } from '../contract/index.js';
 import { DomainError, type SessionCommand } from '../decide/index.js';
 import { sessionStreamName, type Actor } from '../events/index.js';
-import type { CliCommand } from './command.js';
+import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { sessionTimeline } from './session-timeline.js';
 
 const controller: Actor = { role: 'controller', sub: 'vm-manager' };
@@ -15,11 +15,13 @@ const user: Actor = { role: 'frontend', sub: 'user-simulated' };
  * Plays the OAuth flows the ledger exists for into the embedded store, through the same
  * command handler the HTTP API will use, and prints each session's history.
  */
-export const simulate: CliCommand = {
+export const simulate = defineCommand({
   name: 'simulate',
   summary: 'record the OAuth flows (success, VM destroyed first, late credentials, cancel) for each provider and print them',
-  usage: 'ledger simulate',
-  async run(_args, { config, out, clock }) {
+  options: {},
+  environment: [...STORE_ENVIRONMENT, 'LEDGER_PROVIDERS'],
+  examples: ['LEDGER_DB="$(mktemp -d)/ledger.db" ledger simulate'],
+  async run(_arguments, { config, out, clock }) {
     const ledger = await createLedger(ledgerOptionsOf(config, clock));
     const { store, commands: handle } = ledger;
     try {
@@ -38,7 +40,7 @@ export const simulate: CliCommand = {
       await ledger.close();
     }
   },
-};
+});
 
 type Out = (line: string) => void;
 

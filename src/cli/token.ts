@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ExternalRef, SessionId, TokenRole } from '../contract/index.js';
 import { TokenClaims } from '../http/claims.js';
 import { createTokenSigner } from '../http/tokens.js';
-import type { CliCommand } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
 const Ttl = z
@@ -20,23 +19,22 @@ const Options = z.object({
 });
 
 /** Mints a bearer token for a role, signed with the ledger's secret; prints only the token. */
-export const token: CliCommand = {
+export const token = defineCommand({
   name: 'token',
   summary: 'mint a bearer token for a role (controller, agent, frontend, auditor)',
-  usage: 'ledger token --role <role> [--session-id <id>] [--user-id <id>] [--sub <subject>] [--ttl 1h]',
-  async run(args, { config, out, err, clock }) {
-    let parsed;
-    try {
-      const { values } = parseArgs({
-        args,
-        options: { role: { type: 'string' }, 'session-id': { type: 'string' }, 'user-id': { type: 'string' }, sub: { type: 'string' }, ttl: { type: 'string' } },
-      });
-      parsed = Options.parse(values);
-    } catch (error) {
-      const reason = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
-      err(`${reason}\nusage: ${this.usage}`);
-      return 2;
-    }
+  options: {
+    role: { type: 'string', value: '<role>', description: 'controller, agent, frontend or auditor (required)' },
+    'session-id': { type: 'string', value: '<id>', description: "the one session an agent token may write to (required for agent)" },
+    'user-id': { type: 'string', value: '<id>', description: "the user whose sessions a frontend token may see (required for frontend)" },
+    sub: { type: 'string', value: '<subject>', description: 'who the token names in the events it writes; by default derived from the role' },
+    ttl: { type: 'string', value: '<duration>', description: 'how long it is valid: seconds, or with s, m, h or d (default 1h)' },
+  },
+  environment: ['LEDGER_JWT_SECRET', 'LEDGER_DB'],
+  examples: ['ledger token --role controller', 'ledger token --role agent --session-id 0b6c5d3e-5f1a-4c5e-9d43-2b1f0e7a9c10 --ttl 15m'],
+  async run({ values }, { config, out, clock }) {
+    const options = Options.safeParse(values);
+    if (!options.success) throw new UsageError(z.prettifyError(options.error));
+    const parsed = options.data;
     const { role, sub, ttl } = parsed;
     const claims = TokenClaims.safeParse({
       role,
@@ -44,12 +42,9 @@ export const token: CliCommand = {
       sessionId: parsed['session-id'],
       userId: parsed['user-id'],
     });
-    if (!claims.success) {
-      err(`an agent token needs --session-id, a frontend token --user-id\nusage: ${this.usage}`);
-      return 2;
-    }
+    if (!claims.success) throw new UsageError('an agent token needs --session-id, a frontend token --user-id');
     const sign = createTokenSigner(jwtSecretOf(config, { create: false }), clock);
     out(sign(claims.data, new Date(clock().getTime() + ttl * 1000)));
     return 0;
   },
-};
+});

@@ -5,10 +5,7 @@ import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
 import { SealsDocument, type Seal } from '../contract/index.js';
 import { exportIsClean, verifyExport, type ExportReport } from '../audit/verify-export.js';
 import { verifyLedger, type VerifyReport } from '../audit/verify.js';
-import { parseArguments } from './arguments.js';
-import type { CliCommand, CliIo } from './command.js';
-
-const usage = 'ledger verify [--json] [--export <file>] [--seals <file> --public-key <file>]';
+import { defineCommand, STORE_ENVIRONMENT, UsageError, type CliIo } from './command.js';
 
 /** The seals file and the auditor's copy of the public key, read and checked, or the reason they cannot be. */
 function readSeals(sealsFile: string, publicKeyFile: string): { seals: Seal[]; publicKey: KeyObject } | { failure: string } {
@@ -82,32 +79,22 @@ async function verifyAnExport(file: string, json: boolean, { out, err }: CliIo):
  * chain is broken, and (given seals) the log still is what was sealed. Exit 0 when clean,
  * 1 on anything found, 2 on a usage error.
  */
-export const verify: CliCommand = {
+export const verify = defineCommand({
   name: 'verify',
   summary: 'fold every stream afresh and compare with the read model, check every hash chain and, given them, the seals; or check an export offline',
-  usage,
-  async run(args, io) {
+  options: {
+    json: { type: 'boolean', description: 'print the report as JSON' },
+    export: { type: 'string', value: '<file>', description: 'check an export (ledger export) offline instead of the database' },
+    seals: { type: 'string', value: '<file>', description: 'also check these seals (ledger seal --list) against the log; needs --public-key' },
+    'public-key': { type: 'string', value: '<file>', description: "the auditor's copy of the sealing key's public half" },
+  },
+  environment: [...STORE_ENVIRONMENT, 'LEDGER_SEAL_KEY_FILE'],
+  examples: ['ledger verify', 'ledger verify --seals seals.json --public-key seal-key.pem.pub', 'ledger verify --export ledger-export.ndjson'],
+  async run({ values }, io) {
     const { config, out, err, clock, progress } = io;
-    const parsed = parseArguments(
-      args,
-      { json: { type: 'boolean' }, export: { type: 'string' }, seals: { type: 'string' }, 'public-key': { type: 'string' } },
-      usage,
-      err,
-    );
-    if (!parsed) return 2;
-    const { json = false, export: exportFile, seals: sealsFile, 'public-key': publicKeyFile } = parsed.values;
-    const misuse =
-      parsed.positionals.length > 0
-        ? `unexpected arguments: ${parsed.positionals.join(' ')}`
-        : (sealsFile === undefined) !== (publicKeyFile === undefined)
-          ? '--seals and --public-key go together'
-          : exportFile !== undefined && sealsFile !== undefined
-            ? '--export checks a file offline; seals are checked against the log'
-            : null;
-    if (misuse) {
-      err(`${misuse}\nusage: ${usage}`);
-      return 2;
-    }
+    const { json = false, export: exportFile, seals: sealsFile, 'public-key': publicKeyFile } = values;
+    if ((sealsFile === undefined) !== (publicKeyFile === undefined)) throw new UsageError('--seals and --public-key go together');
+    if (exportFile !== undefined && sealsFile !== undefined) throw new UsageError('--export checks a file offline; seals are checked against the log');
     if (exportFile !== undefined) return verifyAnExport(exportFile, json, io);
     let seals;
     if (sealsFile !== undefined && publicKeyFile !== undefined) {
@@ -119,7 +106,7 @@ export const verify: CliCommand = {
       seals = read;
     }
 
-    const ledger = await createLedger(ledgerOptionsOf(config, clock));
+    const ledger = await createLedger(ledgerOptionsOf(config, clock, undefined, 'read-only'));
     try {
       const bar = progress('verify', ledger.readModel.countSessions());
       const report = await verifyLedger({
@@ -137,4 +124,4 @@ export const verify: CliCommand = {
       await ledger.close();
     }
   },
-};
+});

@@ -50,6 +50,8 @@ const answers: { [Code in LedgerErrorCode]: Answer } = {
   'store-closed': internal,
   'undecodable-event': internal,
   'schema-too-new': internal,
+  'schema-behind': internal,
+  'missing-database': internal,
   'invalid-config': internal,
 };
 

@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { projectRoot } from '../project-root.js';
 import { ProblemError } from './problem-error.js';
 
 // The static pages the ledger serves itself: the auditor console (built by `npm run build`)
 // and the frontend example (plain files, as written).
-
-/** The project's root: two folders above this file in src/http/, three in dist/src/http/. */
-const above = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const projectRoot = basename(above) === 'dist' ? resolve(above, '..') : above;
 
 /** Where `npm run build` writes the console. */
 export const CONSOLE_DIR = join(projectRoot, 'dist', 'console');

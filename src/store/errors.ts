@@ -61,3 +61,12 @@ export class StoreUnavailableError extends LedgerError {
     super('the event store is not reachable', options);
   }
 }
+
+/** A command that needs a ledger was pointed at a database that is not there; nothing was created. */
+export class MissingDatabaseError extends LedgerError {
+  override readonly name = 'MissingDatabaseError';
+  readonly code = 'missing-database';
+  constructor(readonly path: string) {
+    super(`no ledger database at ${path} (LEDGER_DB), and this command creates none: check the path, or start a ledger there with \`ledger serve\``);
+  }
+}

@@ -8,13 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { exportCommand } from '../../src/cli/export.js';
-import { history } from '../../src/cli/history.js';
-import { replay } from '../../src/cli/replay.js';
-import { seal } from '../../src/cli/seal.js';
-import { verify } from '../../src/cli/verify.js';
-import type { CliCommand } from '../../src/cli/command.js';
-import { cliIo } from '../support/cli-io.js';
+import { runInProcess } from '../support/cli-in-process.js';
 import { runLedger } from '../support/ledger-process.js';
 import { writeStory } from '../support/audited-ledger.js';
 import { editAndRechain, editStatus } from '../support/tamper.js';
@@ -120,24 +114,24 @@ t.test('verify names what it finds, and exits 1', async (t) => {
 
 t.test('usage errors exit 2 and say why', async (t) => {
   // Argument checking needs no process of its own: the commands run here, on this ledger.
-  const cases: [CliCommand, string[], RegExp][] = [
-    [verify, ['--seals', 'x.json'], /--seals and --public-key go together/],
-    [verify, ['--export', 'x', '--seals', 'y', '--public-key', 'z'], /--export checks a file offline/],
-    [verify, ['--frobnicate'], /Unknown option '--frobnicate'/],
-    [verify, ['--export', join(dir, `${randomUUID()}.ndjson`)], /cannot read/],
-    [verify, ['--seals', join(dir, 'nothing.json'), '--public-key', join(dir, 'nothing.pub')], /ENOENT/],
-    [exportCommand, ['--after', '-1'], /after/],
-    [exportCommand, ['--since', 'yesterday'], /since/],
-    [history, [], /usage: ledger history/],
-    [history, ['a', 'b'], /one session id/],
-    [history, ['a', '--as-of', 'then'], /asOf/],
-    [seal, [], /no key to seal with/],
-    [seal, ['--new-key', 'k', '--list'], /separate uses/],
-    [replay, ['now'], /unexpected arguments: now/],
+  const cases: [string[], RegExp][] = [
+    [['verify', '--seals', 'x.json'], /--seals and --public-key go together/],
+    [['verify', '--export', 'x', '--seals', 'y', '--public-key', 'z'], /--export checks a file offline/],
+    [['verify', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['verify', '--export', join(dir, `${randomUUID()}.ndjson`)], /cannot read/],
+    [['verify', '--seals', join(dir, 'nothing.json'), '--public-key', join(dir, 'nothing.pub')], /ENOENT/],
+    [['export', '--after', '-1'], /after/],
+    [['export', '--since', 'yesterday'], /since/],
+    [['history'], /missing <sessionId>\nusage: ledger history <sessionId> \[options\]/],
+    [['history', 'a', 'b'], /unexpected arguments: b/],
+    [['history', 'a', '--as-of', 'then'], /asOf/],
+    [['seal'], /no key to seal with/],
+    [['seal', '--new-key', 'k', '--list'], /separate uses/],
+    [['replay', 'now'], /unexpected arguments: now/],
   ];
-  for (const [command, args, said] of cases) {
-    const { io, err } = cliIo(env);
-    t.equal(await command.run(args, io), 2, `${command.name} ${args.join(' ')}`);
-    t.match(err.join('\n'), said, `${command.name} ${args.join(' ')}`);
+  for (const [args, said] of cases) {
+    const { code, err } = await runInProcess(args, env);
+    t.equal(code, 2, args.join(' '));
+    t.match(err.join('\n'), said, args.join(' '));
   }
 });

@@ -5,11 +5,10 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import type { Ledger } from '../../src/application/create-ledger.js';
-import { importLegacy } from '../../src/cli/import-legacy.js';
 import { sessionStreamName } from '../../src/events/index.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
 import { LEGACY_HEADER, writeLegacyCsv, writeLegacySqlite, type GoodRow, type LegacyTestRow } from '../support/legacy-table.js';
-import { cliIo } from '../support/cli-io.js';
+import { runInProcess } from '../support/cli-in-process.js';
 import { runLedger } from '../support/ledger-process.js';
 import { withProjectedLedger } from '../support/audited-ledger.js';
 
@@ -20,7 +19,7 @@ import { withProjectedLedger } from '../support/audited-ledger.js';
 const dir = mkdtempSync(join(tmpdir(), 'ledger-import-legacy-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const PROVIDERS = ['gemini', 'codex', 'claude-code'];
-const USAGE = 'usage: ledger import-legacy <file.csv|file.db> [--format csv|sqlite] [--strict] [--json]';
+const USAGE = 'usage: ledger import-legacy <file.csv|file.db> [options]';
 
 const ledger = (db: string, args: string[]) => runLedger(['import-legacy', ...args], { LEDGER_DB: db, LEDGER_SQLITE_SYNCHRONOUS: 'NORMAL' });
 
@@ -253,7 +252,7 @@ t.test('usage errors exit 2 and touch no ledger', async (t) => {
 
   const db = join(dir, 'untouched', 'ledger.db');
   const cases: [string[], string | RegExp][] = [
-    [[], 'name the legacy file to import'],
+    [[], 'missing <file.csv|file.db>'],
     [[noColumn, '--format', 'xml'], 'unknown format "xml": csv or sqlite'],
     [[noColumn], `${noColumn} has no columns error_message, updated_at`],
     [[noColumnDb], `${noColumnDb} has no column updated_at`],
@@ -283,7 +282,7 @@ t.test('more usage errors, through the command in this process', async (t) => {
   writeFileSync(db, '');
 
   const cases: [string[], string | RegExp][] = [
-    [[text, text], 'name one legacy file'],
+    [[text, text], `unexpected arguments: ${text}`],
     [[text, '--frob'], "Unknown option '--frob'"],
     [[join(dir, 'nowhere.csv')], `no such file: ${join(dir, 'nowhere.csv')}`],
     [[text], `cannot tell the format of ${text} from its name: add --format csv or --format sqlite`],
@@ -295,8 +294,7 @@ t.test('more usage errors, through the command in this process', async (t) => {
     [[db], `${db} is the ledger's own database (LEDGER_DB), not a legacy table`],
   ];
   for (const [args, message] of cases) {
-    const { io, out, err } = cliIo({ LEDGER_DB: db });
-    const code = await importLegacy.run(args, io);
+    const { code, out, err } = await runInProcess(['import-legacy', ...args], { LEDGER_DB: db });
     t.equal(code, 2, args.join(' '));
     t.match(err.join('\n'), message);
     t.match(err.join('\n'), USAGE);
@@ -310,7 +308,8 @@ t.test('--strict stops at the first skipped row, in this process', async (t) => 
   writeFileSync(csv, [LEGACY_HEADER.join(','), row('st-1', 'completed'), row('st-2', 'done'), row('st-3', 'pending'), ''].join('\n'));
   const db = join(dir, 'strict-in-process', 'ledger.db');
   const progress: string[] = [];
-  const { io, out, err } = cliIo(
+  const { code, out, err } = await runInProcess(
+    ['import-legacy', csv, '--strict'],
     { LEDGER_DB: db, LEDGER_SQLITE_SYNCHRONOUS: 'NORMAL' },
     {
       progress: (label, total) => {
@@ -319,7 +318,6 @@ t.test('--strict stops at the first skipped row, in this process', async (t) => 
       },
     },
   );
-  const code = await importLegacy.run([csv, '--strict'], io);
   t.same(err, []);
   t.equal(code, 1);
   t.same(out.slice(-3), [
@@ -347,8 +345,7 @@ t.test('a session another writer started is not overwritten, in this process', a
   await store.close();
   const csv = join(dir, 'other-writer.csv');
   writeFileSync(csv, `${LEGACY_HEADER.join(',')}\nlive-1,u,gemini,vm,completed,,,2024-03-01 00:00:00+00,2024-03-01 00:01:00+00\n`);
-  const { io, out, err } = cliIo({ LEDGER_DB: db });
-  const code = await importLegacy.run([csv, '--json'], io);
+  const { code, out, err } = await runInProcess(['import-legacy', csv, '--json'], { LEDGER_DB: db });
   t.same(err, []);
   t.equal(code, 1);
   t.match(JSON.parse(out[0]!), {

@@ -65,13 +65,34 @@ function versionOf(db: Database.Database, versionTable: string): number {
   return Number(row.version ?? 0);
 }
 
+/** A file opened read-only that an older ledger wrote: reading it by this ledger's tables would guess. */
+export class SchemaBehindError extends LedgerError {
+  override readonly name = 'SchemaBehindError';
+  readonly code = 'schema-behind';
+  constructor(
+    readonly found: number,
+    readonly current: number,
+    readonly versionTable: string,
+  ) {
+    super(`the database has ${versionTable} ${found}, older than this ledger's ${current}; \`ledger serve\` brings it up to date (a read-only command changes nothing)`);
+  }
+}
+
 /**
  * Brings the database to the schema's last migration; returns the version it had before.
- * Without a schema it migrates the event store, as it always has.
+ * Without a schema it migrates the event store, as it always has. A connection opened
+ * read-only is only checked: it must already be at the last migration.
  */
 export function migrate(db: Database.Database, schema: Schema = eventStoreSchema): number {
   const { versionTable, migrations: steps } = schema;
   assertTableName(versionTable);
+  if (db.readonly) {
+    const hasTable = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(versionTable) !== undefined;
+    const found = hasTable ? versionOf(db, versionTable) : 0;
+    if (found > steps.length) throw new SchemaTooNewError(found, steps.length, versionTable);
+    if (found < steps.length) throw new SchemaBehindError(found, steps.length, versionTable);
+    return found;
+  }
   db.exec(`create table if not exists ${versionTable} (version integer not null, applied_at text not null)`);
   // IMMEDIATE: two processes opening a new file at once must not both migrate it.
   return db

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { categoryOf, ledgerEventCodec, type EventCodec, type NewEvent, type StoredEvent } from '../../events/index.js';
 import { appendedHashes, GENESIS_HASH, headHash } from '../hash-chain.js';
 import {
@@ -24,15 +22,23 @@ import type {
   Subscription,
 } from '../port.js';
 import { appendSignalFor } from './append-signal.js';
+import { openDatabaseFile } from './database-file.js';
 import { liveSubscription } from './live-subscription.js';
 import { migrate } from './migrations.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 
+/**
+ * How a command may open the file: `create` it (and its folder) when missing, as `serve` and
+ * writers do; open only an `existing` one, to write; or open an existing one `read-only`.
+ */
+export type DatabaseAccess = 'create' | 'existing' | 'read-only';
+
 export interface SqliteEventStoreOptions {
-  /** The database file; its folder is created if missing. */
+  /** The database file; with `create` (the default) its folder is created if missing. */
   path: string;
+  access?: DatabaseAccess;
   /** Defaults to FULL, so an acknowledged append survives a power loss. */
   synchronous?: SynchronousMode;
   /** How long an append waits for another process's write lock. Defaults to 5 s. */
@@ -70,12 +76,13 @@ export interface SqliteEventStore extends EventStore {
 
 /** The embedded event store: one SQLite file in WAL mode, nothing to start. */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
-  const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000 } = options;
+  const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000, access = 'create' } = options;
   const codec = options.codec ?? ledgerEventCodec;
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
+  const db = openDatabaseFile(path, access, busyTimeoutMs);
+  if (!db.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+  }
   db.defaultSafeIntegers(true);
   migrate(db);
   const wake = appendSignalFor(path);
