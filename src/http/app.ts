@@ -8,6 +8,7 @@ import { consoleRoutes } from './console.js';
 import { apiDocs } from './docs.js';
 import { problemDetails } from './error-handler.js';
 import { examplePage } from './example-page.js';
+import { httpMetrics } from './http-metrics.js';
 import { legacyRoutes } from './legacy.js';
 import { opsRoutes } from './ops.js';
 import { requestLog } from './request-log.js';
@@ -57,6 +58,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
 
   await app.register(problemDetails);
   await app.register(requestLog);
+  await app.register(httpMetrics, { metrics: metrics.registry });
   if (options.corsOrigins?.length) {
     // A page of these origins may ask for a watch ticket (a bearer token in a header: a preflight) and open the watch.
     await app.register(fastifyCors, {

@@ -2,7 +2,7 @@
  * Every command's help: asked for in any of its ways, it is printed, exit 0, and nothing else
  * happens (no database, no secret file, no listening socket, no sessions recorded).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +94,11 @@ t.test('help for what does not exist, and misuse, exit 2 with the reason', async
     t.same(run.out, [], `${args.join(' ')}: nothing on stdout`);
   }
   touchedNothing(t, 'misuse');
+});
+
+t.test("the README's table of variables names exactly the configuration's", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('| variable | default | meaning |'));
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+  t.same(rows.map((row) => /^\| `([A-Z_]+)` \|/.exec(row)?.[1]).sort(), Object.keys(environmentSchema).sort());
 });
