@@ -12,6 +12,7 @@ const meanings = {
   401: 'No valid credentials (`unauthenticated`): none, expired, forged, or without ledger claims',
   403: 'The credentials do not allow this (`forbidden`)',
   404: 'No such session (`not-found`)',
+  406: "The request's `Accept` refuses `text/event-stream`, the only type this answers (`not-acceptable`)",
   409: 'The request conflicts with what is recorded (`conflict`, or `revision-mismatch` with the current revision); nothing was written',
   413: 'The body is larger than the ledger takes (`payload-too-large`)',
   415: 'The body is not `application/json` (`unsupported-media-type`)',

@@ -1,5 +1,5 @@
 import { fastifySSE } from '@fastify/sse';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge, type Registry } from 'prom-client';
@@ -10,9 +10,11 @@ import { ListWatchQuery, SessionParams, type WatchEndJson, WatchHeaders, WatchQu
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
+import { problemBodyFor } from './error-handler.js';
 import { toSessionJson } from './session-json.js';
 import { openLiveStream } from './live-stream.js';
 import { problem, problems, readSecurity, writeSecurity } from './route-schemas.js';
+import { ProblemError } from './problem-error.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
 import type { WatchTickets } from './watch-tickets.js';
 
@@ -21,6 +23,16 @@ const eventStream = (description: string) => ({ description, content: { 'text/ev
 
 /** A watch takes what a read takes, or, from a web page, a ticket in its URL. */
 const watchSecurity = [...readSecurity, { watchTicket: [] }];
+
+/**
+ * @fastify/sse answers a request whose `Accept` refuses event streams itself, before the
+ * handler, with a 406 in plain JSON. Said instead as every other refusal is: a problem.
+ */
+async function notAcceptableAsProblem(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  if (reply.statusCode !== 406) return payload;
+  reply.type('application/problem+json');
+  return problemBodyFor(request, new ProblemError('not-acceptable', 'this route answers text/event-stream only'));
+}
 
 export interface WatchRoutesOptions {
   application: Application;
@@ -106,6 +118,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       '/v1/sessions/:id/watch',
       {
         onRequest: authenticateWatch,
+        preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },
         schema: {
           operationId: 'watchSession',
@@ -122,7 +135,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           response: {
             200: eventStream('The events `status`, then `end`; a comment every heartbeat'),
             204: z.null().describe('A resumed watch of a session whose watch is over, with nothing new: do not reconnect'),
-            ...problems(400, 401, 403, 404, 429),
+            ...problems(400, 401, 403, 404, 406, 429),
             503: problem('The ledger holds as many watches as it serves (`unavailable`), or, on a resume, the event store is not reachable; retry after `Retry-After`'),
           },
         },
@@ -169,6 +182,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       '/v1/sessions/watch',
       {
         onRequest: app.authenticate,
+        preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },
         schema: {
           operationId: 'watchSessions',
@@ -181,7 +195,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           querystring: ListWatchQuery,
           response: {
             200: eventStream('The events `live`, then `session`; a comment every heartbeat'),
-            ...problems(400, 401, 403, 429),
+            ...problems(400, 401, 403, 406, 429),
             503: problem('The ledger holds as many watches as it serves (`unavailable`); retry after `Retry-After`'),
           },
         },
