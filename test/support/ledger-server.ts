@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import type { EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
 import type { SynchronousMode } from '../../src/store/sqlite/index.js';
 import { recordAnsweredStatuses } from './answered-statuses.js';
+import { reportToTheSuite } from './suite-statuses.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
@@ -101,6 +102,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     consoleRoot: options.consoleRoot,
   });
   const answeredStatuses = recordAnsweredStatuses(app);
+  reportToTheSuite(app, answeredStatuses);
   let url = '';
   let send: Send;
   if (options.over === 'inject') {
