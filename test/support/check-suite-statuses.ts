@@ -25,4 +25,4 @@ if (seen.size > 0) {
   for (const [status, tests] of [...seen].sort()) console.error(`  ${status}  (seen in ${[...tests].sort().join(', ')})`);
   process.exit(1);
 }
-console.log(`# the OpenAPI document declares every status the ${reports.length} ledgers served in this run answered`);
+console.log(`# answered statuses: ${reports.length} served ledger(s) reported; the OpenAPI document declares every one they answered`);
