@@ -11,6 +11,7 @@ export const problemTypes = {
   'not-found': { status: 404, title: 'No such resource' },
   conflict: { status: 409, title: 'The request conflicts with what is recorded' },
   'revision-mismatch': { status: 409, title: 'The stream is not at the expected revision' },
+  'not-acceptable': { status: 406, title: 'The request accepts no type this route answers' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Send application/json' },
   'too-many-watches': { status: 429, title: 'Too many open watches for this token' },

@@ -4,11 +4,9 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
-import { AuditExportQuery, ProblemJson, SealsDocument, VerifyReportJson } from '../contract/index.js';
+import { AuditExportQuery, SealsDocument, VerifyReportJson } from '../contract/index.js';
 import { authorize } from './authorization.js';
-import { readSecurity } from './route-schemas.js';
-
-const auditProblems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson };
+import { problems, readSecurity } from './route-schemas.js';
 
 /** For auditors only: the log as NDJSON, the check of the read model and the chains, and the seals. */
 export const auditRoutes = fp<{ application: Application }>(
@@ -21,10 +19,18 @@ export const auditRoutes = fp<{ application: Application }>(
       {
         ...auditorOnly,
         schema: {
+          operationId: 'exportLog',
+          tags: ['audit'],
           summary: 'Every event as NDJSON, with position, revision and hash (auditor); from a position, one session, a time range',
+          description:
+            'The log in position order, one event a line: position, stream, revision, event id, type, data and metadata as stored, and hash. ' +
+            'Streamed: the next page of the log is read as the client takes the last. `after` (exclusive), `sessionId`, `since` and `until` narrow it.',
           security: readSecurity,
           querystring: AuditExportQuery,
-          response: { 200: z.string().describe('application/x-ndjson: one event a line'), ...auditProblems },
+          response: {
+            200: { description: 'One event a line', content: { 'application/x-ndjson': { schema: z.string() } } },
+            ...problems(400, 401, 403, 503),
+          },
         },
       },
       async (request, reply) => {
@@ -46,9 +52,14 @@ export const auditRoutes = fp<{ application: Application }>(
       {
         ...auditorOnly,
         schema: {
+          operationId: 'verifyLedger',
+          tags: ['audit'],
           summary: 'Fold every stream afresh and compare with the read model, and check every hash chain (auditor)',
+          description:
+            "Each difference between a session's row and its stream folded afresh, each hash chain that does not hold, each event that cannot be decoded, " +
+            'and each outcome bucket whose counts differ from a fresh fold.',
           security: readSecurity,
-          response: { 200: VerifyReportJson, ...auditProblems },
+          response: { 200: VerifyReportJson.describe('What verify found'), ...problems(401, 403, 503) },
         },
       },
       async () => application.verify(),
@@ -59,9 +70,12 @@ export const auditRoutes = fp<{ application: Application }>(
       {
         ...auditorOnly,
         schema: {
+          operationId: 'getSeals',
+          tags: ['audit'],
           summary: 'The seals of the log, oldest first, with the public key that signs them (auditor)',
+          description: "Each seal signs the read model's checkpoint and the hash of every stream's head then; the public key checks them.",
           security: readSecurity,
-          response: { 200: SealsDocument, ...auditProblems },
+          response: { 200: SealsDocument.describe('The seals, and the public key (null without a seal key)'), ...problems(401, 403) },
         },
       },
       async () => application.seals(),

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CONSOLE_COOKIE, ConsoleLoginJson, ProblemJson } from '../contract/index.js';
+import { CONSOLE_COOKIE, ConsoleLoginJson } from '../contract/index.js';
 import { authorize } from './authorization.js';
 import type { Principal } from './claims.js';
 import type { TokenSigner } from './tokens.js';
-import { readSecurity, writeSecurity } from './route-schemas.js';
+import { noSecurity, problems, readSecurity, writeSecurity } from './route-schemas.js';
 import { CONSOLE_DIR, servePages } from './web-pages.js';
 
 /** The longest a console login lasts: a working day. A shorter-lived token shortens it. */
@@ -18,8 +18,6 @@ export interface ConsoleOptions {
   /** The built console; defaults to `dist/console`. */
   root?: string | undefined;
 }
-
-const loginProblems = { 401: ProblemJson, 403: ProblemJson };
 
 /**
  * The auditor console at `/console/`, and its login: a page posts an auditor's or a
@@ -44,9 +42,14 @@ export const consoleRoutes = fp<ConsoleOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'consoleLogin',
+          tags: ['console'],
           summary: "The console's login: an auditor's or controller's bearer token, exchanged for an HttpOnly cookie",
+          description:
+            'Sets an HttpOnly, SameSite=Strict cookie holding a ledger token of its own, for eight hours at most and never longer than the token; ' +
+            'the ledger takes it instead of a bearer token on reads (GET) only. Takes no body.',
           security: writeSecurity,
-          response: { 201: ConsoleLoginJson, ...loginProblems },
+          response: { 201: ConsoleLoginJson.describe('Logged in: who, and until when'), ...problems(400, 401, 403, 413, 415) },
         },
       },
       async (request, reply) => {
@@ -67,9 +70,12 @@ export const consoleRoutes = fp<ConsoleOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getConsoleLogin',
+          tags: ['console'],
           summary: "Who the console's cookie speaks for, and until when",
+          description: 'The role and subject of the login (or of a bearer token), and when it expires.',
           security: readSecurity,
-          response: { 200: ConsoleLoginJson, ...loginProblems },
+          response: { 200: ConsoleLoginJson.describe('Who, and until when'), ...problems(401, 403) },
         },
       },
       async (request) => loginOf(request.principal, expiryOf(request.user)),
@@ -78,7 +84,14 @@ export const consoleRoutes = fp<ConsoleOptions>(
     routes.delete(
       '/v1/console/login',
       {
-        schema: { summary: "Logs the console out: clears its cookie", response: { 204: z.null() } },
+        schema: {
+          operationId: 'consoleLogout',
+          tags: ['console'],
+          summary: "Logs the console out: clears its cookie",
+          description: "Clears the console's cookie, whoever asks: it holds nothing to protect once cleared. Takes no body.",
+          security: noSecurity,
+          response: { 204: z.null().describe('Logged out'), ...problems(400, 413, 415) },
+        },
       },
       async (_request, reply) => reply.clearCookie(CONSOLE_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto' }).code(204).send(null),
     );

@@ -40,8 +40,12 @@ function problemOf(error: FastifyError): ProblemError | null {
   return frameworkProblemOf(error);
 }
 
+/** A problem's body, as the answer to this request. */
+export const problemBodyFor = (request: FastifyRequest, problem: ProblemError) =>
+  problemBody(problem.kind, problem.message, { instance: request.url.split('?')[0], ...problem.extensions });
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: ProblemError) {
-  const body = problemBody(problem.kind, problem.message, { instance: request.url.split('?')[0], ...problem.extensions });
+  const body = problemBodyFor(request, problem);
   if (problem.kind === 'unauthenticated') reply.header('www-authenticate', 'Bearer');
   return reply.code(body.status).headers(problem.headers).type('application/problem+json').send(body);
 }

@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Application } from '../application/application.js';
-import { LegacyCompleteBody, LegacySessionJson, LegacySessionParams, ProblemJson, SessionQuery } from '../contract/index.js';
+import { LegacyCompleteBody, LegacySessionJson, LegacySessionParams, SessionQuery } from '../contract/index.js';
 import { sessionRowOf } from '../projector/session-row.js';
 import { authorize, callerOf, ownerCheckOf } from './authorization.js';
-import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
+import { problem, problems, readSecurity, sessionReadUnavailable, writeSecurity } from './route-schemas.js';
 import { toLegacySessionJson } from './session-json.js';
 
 /**
@@ -22,11 +22,21 @@ export const legacyRoutes = fp<{ application: Application }>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'completeLegacySession',
+          tags: ['legacy'],
           summary: 'Legacy: the OAuth flow completed (records CredentialsStored)',
+          description:
+            "Records `CredentialsStored` with the session's own provider (body `{ credentialRef? }`; it never sets a status) and answers the row with the `auth_sessions` column names. " +
+            'Its event id is derived from the session, so a retry answers 200 and records nothing. For the agent (its own session) and the controller.',
           security: writeSecurity,
           params: LegacySessionParams,
           body: LegacyCompleteBody,
-          response: { 200: LegacySessionJson, 201: LegacySessionJson, ...commonProblems },
+          response: {
+            200: LegacySessionJson.describe('Completed before: the row'),
+            201: LegacySessionJson.describe('Recorded: the row'),
+            ...problems(400, 401, 403, 404, 413, 415, 503),
+            409: problem('The session was completed before with another `credentialRef` (`conflict`); nothing was written'),
+          },
         },
       },
       async (request, reply) => {
@@ -45,11 +55,18 @@ export const legacyRoutes = fp<{ application: Application }>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getLegacySession',
+          tags: ['legacy'],
           summary: 'Legacy: a session with the auth_sessions column names',
+          description: 'The same row as `GET /v1/sessions/{id}` (with `after` and `asOf`), with the `auth_sessions` column names.',
           security: readSecurity,
           params: LegacySessionParams,
           querystring: SessionQuery,
-          response: { 200: LegacySessionJson, ...commonProblems, 503: ProblemJson },
+          response: {
+            200: LegacySessionJson.describe('The session'),
+            ...problems(400, 401, 403, 404),
+            503: sessionReadUnavailable,
+          },
         },
       },
       async (request) => {

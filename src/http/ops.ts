@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import type { Application } from '../application/application.js';
+import { Decimal } from '../contract/index.js';
 import { ProblemError } from './problem-error.js';
+import { noSecurity, problem } from './route-schemas.js';
 
 export interface OpsRoutesOptions {
   application: Application;
@@ -10,20 +14,74 @@ export interface OpsRoutesOptions {
   metrics: Registry;
 }
 
+const HealthJson = z.object({ status: z.literal('ok') });
+
+/** Where readiness found the store and the projector; a 503's problem carries the same members when it got that far. */
+const ReadyJson = z.object({
+  status: z.literal('ready'),
+  store: z.literal('reachable'),
+  projector: z.object({ running: z.boolean(), caughtUp: z.boolean(), position: Decimal, lag: Decimal }),
+});
+
 /** Liveness, readiness and metrics: for the operator and the load balancer, unauthenticated. */
 export const opsRoutes = fp<OpsRoutesOptions>(
   async (app: FastifyInstance, { application, metrics }) => {
-    const hidden = { schema: { hide: true } };
+    const routes = app.withTypeProvider<ZodTypeProvider>();
 
-    app.get('/healthz', hidden, async () => ({ status: 'ok' }));
+    routes.get(
+      '/healthz',
+      {
+        schema: {
+          operationId: 'getHealth',
+          tags: ['operations'],
+          summary: 'Liveness: the process answers',
+          description: 'Always 200 while the process serves requests; says nothing of the store or the projector (that is `/readyz`).',
+          security: noSecurity,
+          response: { 200: HealthJson.describe('Alive') },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
 
-    app.get('/readyz', hidden, async () => {
-      const readiness = await application.readiness();
-      if (readiness.ready) return { status: 'ready', ...readiness.state };
-      throw new ProblemError('unavailable', readiness.reason, { ...readiness.state });
-    });
+    routes.get(
+      '/readyz',
+      {
+        schema: {
+          operationId: 'getReadiness',
+          tags: ['operations'],
+          summary: 'Readiness: the store answers and the projector follows it, caught up',
+          description: "Whether this instance should take requests, for a load balancer: 200 with the projector's position and lag, or 503 saying why not.",
+          security: noSecurity,
+          response: {
+            200: ReadyJson.describe('Ready'),
+            503: problem('Not ready (`unavailable`): the event store is not reachable, or the projector has stopped, is not running or is catching up'),
+          },
+        },
+      },
+      async () => {
+        const readiness = await application.readiness();
+        if (readiness.ready) return { status: 'ready' as const, ...readiness.state };
+        throw new ProblemError('unavailable', readiness.reason, { ...readiness.state });
+      },
+    );
 
-    app.get('/metrics', hidden, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+    routes.get(
+      '/metrics',
+      {
+        schema: {
+          operationId: 'getMetrics',
+          tags: ['operations'],
+          summary: 'Prometheus metrics',
+          description:
+            "The ledger's metrics in the Prometheus text format: among them appends and their durations, the projector's position and lag, " +
+            "the read model's sessions by status, and the open watches.",
+          security: noSecurity,
+          // The registry's own content type, which the answer is sent with.
+          response: { 200: { description: 'The metrics', content: { [metrics.contentType]: { schema: z.string() } } } },
+        },
+      },
+      async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
   },
   { name: 'ops-routes', fastify: '5.x', encapsulate: true },
 );

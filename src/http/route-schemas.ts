@@ -1,9 +1,40 @@
 import { ProblemJson } from '../contract/index.js';
 
-/** The problem answers every authenticated write and read may give, for the OpenAPI document. */
-export const commonProblems = { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 409: ProblemJson };
+// What the routes' schemas share, for the OpenAPI document: the problem answers and the security
+// alternatives. Each route lists the problems it can really give; the error handler sends them.
+
+/** An error answer as the error handler sends it: an RFC 9457 problem, `application/problem+json`. */
+export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemJson } } });
+
+/** What each problem status means wherever it is answered; a route says more with `problem` where it can. */
+const meanings = {
+  400: 'The request is not valid (`validation`): its path, query, headers or body; `issues` names each fault',
+  401: 'No valid credentials (`unauthenticated`): none, expired, forged, or without ledger claims',
+  403: 'The credentials do not allow this (`forbidden`)',
+  404: 'No such session (`not-found`)',
+  406: "The request's `Accept` refuses `text/event-stream`, the only type this answers (`not-acceptable`)",
+  409: 'The request conflicts with what is recorded (`conflict`, or `revision-mismatch` with the current revision); nothing was written',
+  413: 'The body is larger than the ledger takes (`payload-too-large`)',
+  415: 'The body is not `application/json` (`unsupported-media-type`)',
+  429: 'This token already holds as many open watches as it may (`too-many-watches`)',
+  503: 'The event store is not reachable (`unavailable`, with `Retry-After`); retrying is safe',
+} as const;
+
+export type ProblemStatus = keyof typeof meanings;
+
+/** The problem answers of these statuses, each with its usual meaning. */
+export function problems<const Statuses extends readonly ProblemStatus[]>(...statuses: Statuses) {
+  return Object.fromEntries(statuses.map((status) => [status, problem(meanings[status])])) as Record<Statuses[number], ReturnType<typeof problem>>;
+}
+
+/** A read of a session's row, v1 or legacy: `?after=` waits for the projector, bounded, and `?asOf=` reads the event store. */
+export const sessionReadUnavailable = problem(
+  'The read model has not passed `after` in time (`projection-lagging`), or the event store is not reachable for `asOf` (`unavailable`); retry after `Retry-After`',
+);
 
 /** A write takes a bearer token. */
 export const writeSecurity: readonly Record<string, readonly string[]>[] = [{ bearer: [] }];
 /** A read takes a bearer token, or the console's cookie (see `authentication`). */
 export const readSecurity: readonly Record<string, readonly string[]>[] = [{ bearer: [] }, { console: [] }];
+/** Anyone: the operator's probes, the console's logout. */
+export const noSecurity: readonly Record<string, readonly string[]>[] = [];

@@ -6,7 +6,6 @@ import {
   AppendedJson,
   AppendEventBody,
   ListQuery,
-  ProblemJson,
   SessionEventsJson,
   SessionJson,
   SessionListJson,
@@ -18,7 +17,7 @@ import {
 } from '../contract/index.js';
 import { actorOf, authorize, authorizeFact, callerOf, ownerCheckOf } from './authorization.js';
 import { invalidField } from './problem-error.js';
-import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
+import { problem, problems, readSecurity, sessionReadUnavailable, writeSecurity } from './route-schemas.js';
 import { toRecordedEventJson, toSessionJson, toTimelineJson } from './session-json.js';
 import type { TokenSigner } from './tokens.js';
 
@@ -44,10 +43,20 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'startSession',
+          tags: ['sessions'],
           summary: 'Start a session (controller)',
+          description:
+            'Records `SessionStarted` and answers the session with an agent token scoped to it that expires with it. ' +
+            '`sessionId`, `expiresAt` (15 minutes by default) and `eventId` (the idempotency key) are optional; a retry with the same `eventId` answers 200 with the same session.',
           security: writeSecurity,
           body: StartSessionBody,
-          response: { 200: StartedJson, 201: StartedJson, ...commonProblems },
+          response: {
+            200: StartedJson.describe('Started before, by a start with this `eventId`: the same session'),
+            201: StartedJson.describe('Started'),
+            ...problems(400, 401, 403, 413, 415, 503),
+            409: problem('A session with this `sessionId` exists (`conflict`), or the `eventId` was recorded for another fact'),
+          },
         },
       },
       async (request, reply) => {
@@ -74,11 +83,21 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'recordFact',
+          tags: ['sessions'],
           summary: 'Record a fact of a session',
+          description:
+            'Appends one fact (`{ type, eventId, data }`) and answers its position and the status it leads to. ' +
+            'An agent records `CredentialsStored` and `SessionFailed` for its own session; the controller those and `VmDestroyed`; a frontend `SessionCancelled` for its user. ' +
+            'The same `eventId` with the same content answers 200 and writes nothing; `expectedRevision` makes the append conditional.',
           security: writeSecurity,
           params: SessionParams,
           body: AppendEventBody,
-          response: { 200: AppendedJson, 201: AppendedJson, ...commonProblems },
+          response: {
+            200: AppendedJson.describe('Recorded before, with this `eventId`: the original'),
+            201: AppendedJson.describe('Recorded'),
+            ...problems(400, 401, 403, 404, 409, 413, 415, 503),
+          },
         },
       },
       async (request, reply) => {
@@ -117,11 +136,20 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getSession',
+          tags: ['sessions'],
           summary: 'Read a session: now, after a position (read your writes), or as of a position or time',
+          description:
+            "The read model's row. `?after=<position>` waits, bounded, until the projector has passed that position; " +
+            '`?asOf=<position or ISO time>` folds the session\'s stream up to that point instead. For its owner (a frontend), the controller and the auditor.',
           security: readSecurity,
           params: SessionParams,
           querystring: SessionQuery,
-          response: { 200: SessionJson, ...commonProblems, 503: ProblemJson },
+          response: {
+            200: SessionJson.describe('The session'),
+            ...problems(400, 401, 403, 404),
+            503: sessionReadUnavailable,
+          },
         },
       },
       async (request) => {
@@ -137,10 +165,13 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getSessionEvents',
+          tags: ['sessions'],
           summary: "A session's raw stream, with metadata",
+          description: "Every event of the session's stream, in order, with its position, revision and metadata, as the event store holds it.",
           security: readSecurity,
           params: SessionParams,
-          response: { 200: SessionEventsJson, ...commonProblems },
+          response: { 200: SessionEventsJson.describe("The session's events"), ...problems(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {
@@ -157,10 +188,15 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getSessionTimeline',
+          tags: ['sessions'],
           summary: "A session's events, each with the status after it and the anomalies it showed, and its hash chain checked",
+          description:
+            'Each event (with its metadata and hash), the status the fold gives after it and the anomalies it showed; and the hash chain checked: ' +
+            '`chain: { head, break }`, `break` null or the first `{ revision, reason }` where it does not hold.',
           security: readSecurity,
           params: SessionParams,
-          response: { 200: TimelineJson, ...commonProblems },
+          response: { 200: TimelineJson.describe("The session's timeline"), ...problems(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {
@@ -176,10 +212,15 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'listSessions',
+          tags: ['sessions'],
           summary: 'List sessions, newest first, filtered, with cursor paging',
+          description:
+            'Filtered by `userId`, `status`, `provider` and creation time (`since`, `until` exclusive); `nextCursor` pages on. ' +
+            "A frontend lists its own user's sessions only; an agent none.",
           security: readSecurity,
           querystring: ListQuery,
-          response: { 200: SessionListJson, ...commonProblems },
+          response: { 200: SessionListJson.describe('A page of sessions'), ...problems(400, 401, 403) },
         },
       },
       async (request) => {

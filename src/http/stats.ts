@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Application } from '../application/application.js';
-import { OutcomesJson, OutcomesQuery, ProblemJson } from '../contract/index.js';
+import { OutcomesJson, OutcomesQuery } from '../contract/index.js';
 import { authorize } from './authorization.js';
-import { readSecurity } from './route-schemas.js';
+import { problems, readSecurity } from './route-schemas.js';
 
 /** Sessions by outcome, for auditors and the VM manager: the `session_outcomes` projection. */
 export const statsRoutes = fp<{ application: Application }>(
@@ -14,10 +14,15 @@ export const statsRoutes = fp<{ application: Application }>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'getOutcomeStats',
+          tags: ['stats'],
           summary: 'Sessions by hour × provider × status × failure reason, with completion rates and top failure reasons (auditor, controller)',
+          description:
+            'Sessions by the hour they were created, provider, status and failure reason; each provider\'s counts and completion rate (completed over sessions with an outcome); ' +
+            'the top failure reasons. `from` and `to` (ISO) default to the last seven days; `provider` narrows it.',
           security: readSecurity,
           querystring: OutcomesQuery,
-          response: { 200: OutcomesJson, 400: ProblemJson, 401: ProblemJson, 403: ProblemJson },
+          response: { 200: OutcomesJson.describe('The outcomes'), ...problems(400, 401, 403) },
         },
       },
       async (request) => {

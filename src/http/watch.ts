@@ -1,20 +1,38 @@
 import { fastifySSE } from '@fastify/sse';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
 import { endOfWatch } from '../application/watch-start.js';
-import { ListWatchQuery, ProblemJson, SessionParams, type WatchEndJson, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
+import { ListWatchQuery, SessionParams, type WatchEndJson, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, ownerCheckOf } from './authorization.js';
+import { problemBodyFor } from './error-handler.js';
 import { toSessionJson } from './session-json.js';
 import { openLiveStream } from './live-stream.js';
-import { commonProblems, readSecurity, writeSecurity } from './route-schemas.js';
+import { problem, problems, readSecurity, writeSecurity } from './route-schemas.js';
+import { ProblemError } from './problem-error.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
 import type { WatchTickets } from './watch-tickets.js';
+
+/** A watch's answer: Server-Sent Events, written by @fastify/sse as they happen, never serialised as a whole. */
+const eventStream = (description: string) => ({ description, content: { 'text/event-stream': { schema: z.string() } } });
+
+/** A watch takes what a read takes, or, from a web page, a ticket in its URL. */
+const watchSecurity = [...readSecurity, { watchTicket: [] }];
+
+/**
+ * @fastify/sse answers a request whose `Accept` refuses event streams itself, before the
+ * handler, with a 406 in plain JSON. Said instead as every other refusal is: a problem.
+ */
+async function notAcceptableAsProblem(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  if (reply.statusCode !== 406) return payload;
+  reply.type('application/problem+json');
+  return problemBodyFor(request, new ProblemError('not-acceptable', 'this route answers text/event-stream only'));
+}
 
 export interface WatchRoutesOptions {
   application: Application;
@@ -65,10 +83,15 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       {
         onRequest: app.authenticate,
         schema: {
+          operationId: 'issueWatchTicket',
+          tags: ['watch'],
           summary: "A single-use ticket to open a session's watch from a web page (EventSource cannot send a bearer token)",
+          description:
+            "For whoever may read the session: a ticket that opens its watch once, within 30 seconds, as the token's holder. " +
+            'A page opens `new EventSource(base + watch)`; a new `EventSource` resumes with `&lastEventId=`.',
           security: writeSecurity,
           body: WatchTicketBody,
-          response: { 201: WatchTicketJson, ...commonProblems },
+          response: { 201: WatchTicketJson.describe('The ticket, and the URL of the watch it opens'), ...problems(400, 401, 403, 404, 413, 415) },
         },
       },
       async (request, reply) => {
@@ -95,14 +118,26 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       '/v1/sessions/:id/watch',
       {
         onRequest: authenticateWatch,
+        preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },
         schema: {
+          operationId: 'watchSession',
+          tags: ['watch'],
           summary: 'Watch a session live (Server-Sent Events); resumes with Last-Event-ID; from a web page, with ?ticket=',
-          security: [...readSecurity, {}],
+          description:
+            'The current status first, then an event `status` (id = its position, data = the session) at each status change. ' +
+            'The stream ends at `completed` at once, and at `failed` or `cancelled` once the grace period has passed since the last event; ' +
+            'its last event, `end` (`{ status }`), says so. `Last-Event-ID` (or `?lastEventId=`) resumes with every change after that position.',
+          security: watchSecurity,
           params: SessionParams,
           headers: WatchHeaders,
           querystring: WatchQuery,
-          response: { 204: z.null(), 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 404: ProblemJson, 429: ProblemJson, 503: ProblemJson },
+          response: {
+            200: eventStream('The events `status`, then `end`; a comment every heartbeat'),
+            204: z.null().describe('A resumed watch of a session whose watch is over, with nothing new: do not reconnect'),
+            ...problems(400, 401, 403, 404, 406, 429),
+            503: problem('The ledger holds as many watches as it serves (`unavailable`), or, on a resume, the event store is not reachable; retry after `Retry-After`'),
+          },
         },
       },
       async (request, reply) => {
@@ -147,12 +182,22 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       '/v1/sessions/watch',
       {
         onRequest: app.authenticate,
+        preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },
         schema: {
+          operationId: 'watchSessions',
+          tags: ['watch'],
           summary: "Every session's changes, live (Server-Sent Events): a `live` event, then a `session` event per changed row",
+          description:
+            'An event `live` (`{ position }`) when the stream opens, then an event `session` (id = its position, data = the row) for each row the projector commits; ' +
+            '`userId`, `provider` and `status` narrow it. No replay: a page (re)loads its list at `live`. For the auditor and the controller.',
           security: readSecurity,
           querystring: ListWatchQuery,
-          response: { 400: ProblemJson, 401: ProblemJson, 403: ProblemJson, 429: ProblemJson, 503: ProblemJson },
+          response: {
+            200: eventStream('The events `live`, then `session`; a comment every heartbeat'),
+            ...problems(400, 401, 403, 406, 429),
+            503: problem('The ledger holds as many watches as it serves (`unavailable`); retry after `Retry-After`'),
+          },
         },
       },
       async (request, reply) => {

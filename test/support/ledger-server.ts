@@ -11,6 +11,8 @@ import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
 import type { EventStoreDbStoreOptions } from '../../src/store/eventstoredb/index.js';
 import type { SynchronousMode } from '../../src/store/sqlite/index.js';
+import { recordAnsweredStatuses } from './answered-statuses.js';
+import { reportToTheSuite } from './suite-statuses.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 export const PROVIDERS = ['gemini', 'codex', 'claude-code'];
@@ -99,6 +101,8 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     corsOrigins: options.corsOrigins,
     consoleRoot: options.consoleRoot,
   });
+  const answeredStatuses = recordAnsweredStatuses(app);
+  reportToTheSuite(app, answeredStatuses);
   let url = '';
   let send: Send;
   if (options.over === 'inject') {
@@ -129,6 +133,8 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     token,
     ...roleTokens(token),
     newEventId: () => randomUUID(),
+    /** The statuses each documented operation answered so far (see `recordAnsweredStatuses`). */
+    answeredStatuses,
     async close() {
       await app.close();
       await ledger.close();
