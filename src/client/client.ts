@@ -91,13 +91,14 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
 
   return {
     async startSession(input, { signal } = {}) {
-      const eventId = input.eventId ?? crypto.randomUUID();
+      // Web Crypto's global, in Node and in a browser alike (node:crypto would not bundle for the web).
+      const eventId = input.eventId ?? globalThis.crypto.randomUUID();
       const { status, body } = await request({ method: 'POST', path: '/v1/sessions', body: { ...input, eventId }, answer: StartedJson, eventId, signal });
       return { ...body, eventId, alreadyRecorded: status === 200 };
     },
 
     async appendEvent(sessionId, event, { signal } = {}) {
-      const eventId = event.eventId ?? crypto.randomUUID();
+      const eventId = event.eventId ?? globalThis.crypto.randomUUID();
       const { status, body } = await request({
         method: 'POST',
         path: `/v1/sessions/${segment(sessionId)}/events`,

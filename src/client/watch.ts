@@ -65,7 +65,7 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
     const lose = (reason: ConnectionLost) => connection.abort(reason);
     // Time-boxes the opening only: once the stream is open, the idle timer watches it.
     const opening = setTimeout(() => lose(new ConnectionLost(`no answer within ${timeoutMs} ms`, true)), timeoutMs);
-    let idle: NodeJS.Timeout | undefined;
+    let idle: ReturnType<typeof setTimeout> | undefined;
     let lost: ConnectionLost;
     let waitMs: number | undefined;
     try {
@@ -96,14 +96,19 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       const parser = createParser({ onEvent: (message) => void messages.push(message), onRetry: (ms) => (serverRetryMs = ms) });
       const decoder = new TextDecoder();
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      if (idleTimeoutMs > 0) idle = setTimeout(() => lose(new ConnectionLost(`nothing received for ${idleTimeoutMs} ms`, true)), idleTimeoutMs);
+      // Re-armed at each chunk by clearing and setting: a browser's timer is a number, without Node's refresh().
+      const stillAlive = () => {
+        clearTimeout(idle);
+        if (idleTimeoutMs > 0) idle = setTimeout(() => lose(new ConnectionLost(`nothing received for ${idleTimeoutMs} ms`, true)), idleTimeoutMs);
+      };
+      stillAlive();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         // Anything at all, a heartbeat included, shows the connection worked: a watch of a
         // quiet session that survives many separate drops over hours is not failing.
         failures = 0;
-        idle?.refresh();
+        stillAlive();
         parser.feed(decoder.decode(value, { stream: true }));
         for (const message of messages.splice(0)) {
           if (message.event === 'end') return; // the ledger says the watch is over
