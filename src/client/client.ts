@@ -67,7 +67,7 @@ export interface LedgerClient {
    * token): `new EventSource(baseUrl + ticket.watch)`.
    */
   watchTicket(sessionId: string, options?: CallOptions): Promise<WatchTicket>;
-  /** `GET /v1/sessions/:id/watch`: each status change, live, reconnecting with `Last-Event-ID`; see `watchSession`. */
+  /** `GET /v1/sessions/:id/watch`: each status change, live, reconnecting with `Last-Event-ID` until its signal aborts; see `watchSession`. */
   watch(sessionId: string, options?: WatchOptions): AsyncGenerator<WatchUpdate, void, undefined>;
   /**
    * `POST /api/auth/session/:sessionId/complete`, the master controller's route: records
