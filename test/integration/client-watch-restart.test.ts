@@ -35,6 +35,8 @@ t.test('a watch sees every change once, in order, across a restart 5 s after SIG
   const watcher = createLedgerClient({
     baseUrl: proxy.url,
     token: first.controller,
+    // A call of this client would not try twice; its watch is bound by nothing but its signal.
+    retries: 0,
     // The top of each jitter range, so the waits below are known; a short cap keeps the test's
     // own waits short, the backoff still grows to it.
     random: () => 1,
