@@ -67,7 +67,7 @@ export interface LedgerClient {
    * token): `new EventSource(baseUrl + ticket.watch)`.
    */
   watchTicket(sessionId: string, options?: CallOptions): Promise<WatchTicket>;
-  /** `GET /v1/sessions/:id/watch`: each status change, live, reconnecting with `Last-Event-ID`; see `watchSession`. */
+  /** `GET /v1/sessions/:id/watch`: each status change, live, reconnecting with `Last-Event-ID` until its signal aborts; see `watchSession`. */
   watch(sessionId: string, options?: WatchOptions): AsyncGenerator<WatchUpdate, void, undefined>;
   /**
    * `POST /api/auth/session/:sessionId/complete`, the master controller's route: records
@@ -91,13 +91,14 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
 
   return {
     async startSession(input, { signal } = {}) {
-      const eventId = input.eventId ?? crypto.randomUUID();
+      // Web Crypto's global, in Node and in a browser alike (node:crypto would not bundle for the web).
+      const eventId = input.eventId ?? globalThis.crypto.randomUUID();
       const { status, body } = await request({ method: 'POST', path: '/v1/sessions', body: { ...input, eventId }, answer: StartedJson, eventId, signal });
       return { ...body, eventId, alreadyRecorded: status === 200 };
     },
 
     async appendEvent(sessionId, event, { signal } = {}) {
-      const eventId = event.eventId ?? crypto.randomUUID();
+      const eventId = event.eventId ?? globalThis.crypto.randomUUID();
       const { status, body } = await request({
         method: 'POST',
         path: `/v1/sessions/${segment(sessionId)}/events`,

@@ -107,6 +107,8 @@ export class LedgerResponseError extends LedgerClientError {
 /** One line for a low-level failure: undici hides the useful part in `cause`. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}` : '';
-  return `${error.message}${cause}`;
+  if (!(error.cause instanceof Error)) return error.message;
+  // Node's errno code (ECONNREFUSED, …) when there is one; typed by hand, as a browser has no NodeJS types.
+  const { code } = error.cause as Error & { code?: unknown };
+  return `${error.message}: ${typeof code === 'string' ? code : error.cause.message}`;
 }

@@ -6,5 +6,5 @@ export { isLedgerProblem, LedgerClientError, LedgerNetworkError, LedgerProblemEr
 export type { LedgerClientOptions } from './options.js';
 export type { CallOptions } from './transport.js';
 export type * from './types.js';
-export type { WatchOptions } from './watch.js';
+export type { WatchOptions, WatchReconnect } from './watch.js';
 export { isTerminal as isTerminalStatus, type ProblemDetails, type ProblemKind } from '../contract/index.js';

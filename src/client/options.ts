@@ -8,10 +8,17 @@ export interface LedgerClientOptions {
   token: string;
   /** Time allowed to one attempt, answer body included; for a watch, until the stream opens. Default 10 s. */
   timeoutMs?: number;
-  /** Attempts after the first, on network errors and 5xx; a watch's reconnections in a row. Default 3. */
+  /**
+   * Attempts after the first, on network errors and 5xx, for a call. A watch is not bound by
+   * it: it reconnects until its signal aborts. Default 3.
+   */
   retries?: number;
-  /** First backoff delay; it doubles at each retry. Default 200 ms. */
+  /** First backoff delay, of a call's retries and a watch's reconnections; it doubles at each. Default 200 ms. */
   retryDelayMs?: number;
+  /** The backoff's cap: no wait is longer, whatever the attempt or the server's `retry:`. Default 30 s. */
+  maxRetryDelayMs?: number;
+  /** The backoff's jitter: a number in [0, 1), as `Math.random` (the default) gives; a test may fix it. */
+  random?: () => number;
   /** A `fetch` of your own (a proxy agent, instrumentation, a test); default the global one. */
   fetch?: typeof globalThis.fetch;
 }
@@ -26,6 +33,8 @@ const Options = z.object({
   timeoutMs: z.number().int().positive().default(10_000),
   retries: z.number().int().min(0).default(3),
   retryDelayMs: z.number().int().min(0).default(200),
+  maxRetryDelayMs: z.number().int().min(0).default(30_000),
+  random: z.custom<() => number>((value) => typeof value === 'function', 'a function like Math.random').default(() => Math.random),
   fetch: z.custom<typeof globalThis.fetch>((value) => typeof value === 'function', 'a fetch function').optional(),
 });
 
@@ -36,6 +45,8 @@ export interface ResolvedOptions {
   timeoutMs: number;
   retries: number;
   retryDelayMs: number;
+  maxRetryDelayMs: number;
+  random: () => number;
   fetch: typeof globalThis.fetch;
 }
 

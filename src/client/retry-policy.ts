@@ -3,23 +3,36 @@
  * safe to repeat (reads by nature, writes by their `eventId`), so the only question is
  * whether another attempt can help.
  */
+import type { ResolvedOptions } from './options.js';
 
 /** A server-side failure may pass; a 4xx is the caller's mistake, and repeating it changes nothing. */
 export const isRetryableStatus = (status: number): boolean => status >= 500 && status <= 599;
 
 /** The longest `Retry-After` honoured: a larger one is a misconfiguration, not a plan. */
 const MAX_RETRY_AFTER_MS = 60_000;
-/** Backoff never grows past this, however many retries are configured. */
-const MAX_BACKOFF_MS = 30_000;
+
+export interface Backoff {
+  /** The first step. */
+  initialMs: number;
+  /** The cap: no step is longer. */
+  maxMs: number;
+  /** A number in [0, 1), as `Math.random` gives. */
+  random: () => number;
+}
 
 /**
- * Exponential backoff with jitter: `base`, `2·base`, `4·base`, … each scaled by a random
- * factor in [0.5, 1], so that clients cut off together do not come back together.
+ * Capped exponential backoff with jitter: `initial`, `2·initial`, `4·initial`, … up to `max`,
+ * each scaled by a random factor in [0.5, 1], so that clients cut off together do not come
+ * back together, yet none comes back sooner than half its step.
  */
-export function backoffMs(base: number, attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(base * 2 ** Math.max(0, attempt - 1), MAX_BACKOFF_MS);
+export function backoffMs({ initialMs, maxMs, random }: Backoff, attempt: number): number {
+  // A bounded exponent: however many attempts a watch has made, 2^n stays finite (0 × ∞ is NaN).
+  const ceiling = Math.min(initialMs * 2 ** Math.min(Math.max(0, attempt - 1), 32), maxMs);
   return Math.round(ceiling * (0.5 + random() / 2));
 }
+
+/** The client's backoff, as its options set it. */
+export const backoffOf = ({ retryDelayMs, maxRetryDelayMs, random }: ResolvedOptions): Backoff => ({ initialMs: retryDelayMs, maxMs: maxRetryDelayMs, random });
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ProblemJson } from '../contract/index.js';
 import { LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerResponseError, type CallSite } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js';
+import { backoffMs, backoffOf, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
 
 export interface CallOptions {
@@ -67,7 +67,8 @@ export function errorOfAnswer(response: Response, text: string, site: CallSite):
  * which is what makes a retried write recognised by the ledger instead of doubled.
  */
 export function createTransport(options: ResolvedOptions) {
-  const { baseUrl, token, timeoutMs, retries, retryDelayMs, fetch } = options;
+  const { baseUrl, token, timeoutMs, retries, fetch } = options;
+  const backoff = backoffOf(options);
 
   async function attempt<T>(spec: RequestSpec<z.ZodType<T>>, url: string, init: RequestInit, site: CallSite): Promise<Answer<T> | Retry> {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -117,7 +118,7 @@ export function createTransport(options: ResolvedOptions) {
         const { error } = outcome;
         throw error instanceof LedgerClientError ? error : new LedgerNetworkError(site, attempts, error.timedOut, error.network);
       }
-      await sleep(outcome.waitMs ?? backoffMs(retryDelayMs, attempts), spec.signal);
+      await sleep(outcome.waitMs ?? backoffMs(backoff, attempts), spec.signal);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Decimal, SessionJson } from '../contract/index.js';
-import { LedgerClientError, LedgerNetworkError, LedgerResponseError, type CallSite } from './errors.js';
-import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js';
+import { LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerResponseError, type CallSite } from './errors.js';
+import { backoffMs, backoffOf, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
 import { errorOfAnswer, urlOf, type Transport } from './transport.js';
 import type { SessionStatus, WatchUpdate } from './types.js';
@@ -9,18 +9,40 @@ import type { SessionStatus, WatchUpdate } from './types.js';
 export interface WatchOptions {
   /** Resume after this position (the `position` of the last update you saw): only later changes come. */
   lastEventId?: string | undefined;
-  /** Stops the watch; the iterator then rejects with the signal's reason. `break` stops it quietly. */
+  /**
+   * Stops the watch; the iterator then rejects with the signal's reason. `break` stops it
+   * quietly. Nothing else does before the ledger says the watch is over: without a signal, a
+   * watch of a ledger that never comes back waits for it forever, as an `EventSource` does.
+   */
   signal?: AbortSignal | undefined;
   /**
    * A connection on which nothing arrived, not even a heartbeat, for this long is taken for
    * dead and replaced. Default 45 s: three of the ledger's 15 s heartbeats. 0 never.
    */
   idleTimeoutMs?: number | undefined;
+  /**
+   * Called before each wait to reconnect (a page can show "reconnecting…", a service log it);
+   * the watch goes on unless this throws.
+   */
+  onReconnect?: ((reconnect: WatchReconnect) => void) | undefined;
+}
+
+/** Why a watch is about to reconnect, and when. */
+export interface WatchReconnect {
+  /** Connections in a row that brought nothing, the lost one included: 1 after a drop. */
+  attempt: number;
+  /** The wait before the next connection. */
+  delayMs: number;
+  /**
+   * Why the connection was lost: the ledger's answer (a 503), or a `LedgerNetworkError`
+   * (refused, cut, timed out, or a stream the server ended before the watch was over).
+   */
+  error: LedgerClientError;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 45_000;
 
-/** Why a connection was given up, so the error after the last attempt can say so. */
+/** Why a connection was given up, so the error handed to `onReconnect` can say so. */
 class ConnectionLost extends Error {
   override readonly name = 'ConnectionLost';
   constructor(
@@ -33,21 +55,34 @@ class ConnectionLost extends Error {
 }
 
 /**
+ * A failure of the network itself (refused, reset, cut mid-stream) loses the connection.
+ * Only these, our own timers and 5xx are reconnected after: any other error (a bug, a
+ * contract breach) is thrown, not retried forever.
+ */
+function lostOnTheNetwork(error: unknown): never {
+  if (error instanceof ConnectionLost) throw error;
+  throw new ConnectionLost(error instanceof Error ? error.message : String(error), false, { cause: error });
+}
+
+/**
  * `GET /v1/sessions/:id/watch` as an async iterator of status changes. The first update is
  * the current status (or, resuming, the first change after `lastEventId`). The iterator ends
  * at `completed`, or when the ledger says the watch is over (an `end` event, or 204 to a
  * resume: a `failed` or `cancelled` session past its grace period, in which a late
  * `CredentialsStored` could still complete it).
- * A connection that drops, or that the server closes before then (a restart, the end of the
- * grace period), is reopened with `Last-Event-ID`: the ledger replays the changes after it,
- * so none is missed, and the iterator skips any position it has already given, so none is
- * repeated. At most `retries` reconnections in a row on which nothing arrived, with backoff;
- * then a `LedgerNetworkError`. Problems before the stream opens (401, 403, 404, 429) are
- * thrown as `LedgerProblemError`.
+ * A watch is a long-lived reader: a connection that drops, fails, or that the server closes
+ * before then (a restart, the end of the grace period) is reopened with `Last-Event-ID`, until
+ * the signal aborts, as a browser's `EventSource` does. The ledger replays the changes after
+ * it, so none is missed, and the iterator skips any position it has already given, so none
+ * is repeated. Between connections that bring nothing it backs off (the client's
+ * `retryDelayMs`, doubling up to `maxRetryDelayMs`, with jitter); a server's `retry:` raises
+ * where the backoff starts, a 503's `Retry-After` replaces it. Problems before the stream
+ * opens (401, 403, 404, 429) are thrown as `LedgerProblemError`.
  */
 export async function* watchSession(transport: Transport, sessionId: string, options: WatchOptions = {}): AsyncGenerator<WatchUpdate, void, undefined> {
-  const { baseUrl, token, timeoutMs, retries, retryDelayMs, fetch } = transport.options;
-  const { signal, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS } = options;
+  const { baseUrl, token, timeoutMs, fetch } = transport.options;
+  const backoff = backoffOf(transport.options);
+  const { signal, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS, onReconnect } = options;
   const path = `/v1/sessions/${encodeURIComponent(sessionId)}/watch`;
   const site: CallSite = { method: 'GET', url: urlOf(baseUrl, path) };
   let last = options.lastEventId;
@@ -65,7 +100,7 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
     const lose = (reason: ConnectionLost) => connection.abort(reason);
     // Time-boxes the opening only: once the stream is open, the idle timer watches it.
     const opening = setTimeout(() => lose(new ConnectionLost(`no answer within ${timeoutMs} ms`, true)), timeoutMs);
-    let idle: NodeJS.Timeout | undefined;
+    let idle: ReturnType<typeof setTimeout> | undefined;
     let lost: ConnectionLost;
     let waitMs: number | undefined;
     try {
@@ -73,12 +108,12 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       try {
         const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'cache-control': 'no-cache' };
         if (last !== undefined) headers['last-event-id'] = last;
-        response = await fetch(site.url, { headers, signal: connectionSignal });
+        response = await fetch(site.url, { headers, signal: connectionSignal }).catch(lostOnTheNetwork);
       } finally {
         clearTimeout(opening);
       }
       if (!response.ok) {
-        const error = errorOfAnswer(response, await response.text(), site);
+        const error = errorOfAnswer(response, await response.text().catch(lostOnTheNetwork), site);
         if (!isRetryableStatus(response.status)) throw error;
         waitMs = retryAfterMs(response.headers.get('retry-after'));
         throw new ConnectionLost(error.message, false, { cause: error });
@@ -89,21 +124,27 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       // resumed watch with nothing to tell that way, without an event-stream content type).
       const empty = response.headers.get('content-length') === '0';
       if (!empty && !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-        throw new LedgerResponseError(site, response.status, 'a watch answer that is not text/event-stream', (await response.text()).slice(0, 200));
+        const start = (await response.text().catch(lostOnTheNetwork)).slice(0, 200);
+        throw new LedgerResponseError(site, response.status, 'a watch answer that is not text/event-stream', start);
       }
 
       const messages: EventSourceMessage[] = [];
       const parser = createParser({ onEvent: (message) => void messages.push(message), onRetry: (ms) => (serverRetryMs = ms) });
       const decoder = new TextDecoder();
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      if (idleTimeoutMs > 0) idle = setTimeout(() => lose(new ConnectionLost(`nothing received for ${idleTimeoutMs} ms`, true)), idleTimeoutMs);
+      // Re-armed at each chunk by clearing and setting: a browser's timer is a number, without Node's refresh().
+      const stillAlive = () => {
+        clearTimeout(idle);
+        if (idleTimeoutMs > 0) idle = setTimeout(() => lose(new ConnectionLost(`nothing received for ${idleTimeoutMs} ms`, true)), idleTimeoutMs);
+      };
+      stillAlive();
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await reader.read().catch(lostOnTheNetwork);
         if (done) break;
         // Anything at all, a heartbeat included, shows the connection worked: a watch of a
-        // quiet session that survives many separate drops over hours is not failing.
+        // quiet session that survives many separate drops over hours starts its backoff afresh.
         failures = 0;
-        idle?.refresh();
+        stillAlive();
         parser.feed(decoder.decode(value, { stream: true }));
         for (const message of messages.splice(0)) {
           if (message.event === 'end') return; // the ledger says the watch is over
@@ -121,9 +162,10 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       lost = new ConnectionLost('the server ended the stream before the watch was over', false);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (connection.signal.aborted && connection.signal.reason instanceof ConnectionLost) lost = connection.signal.reason;
+      // One of our timers cut the connection: its reason says why, whatever the read threw.
+      const cut: unknown = connection.signal.reason;
+      if (cut instanceof ConnectionLost) lost = cut;
       else if (error instanceof ConnectionLost) lost = error;
-      else if (error instanceof TypeError || (error instanceof Error && error.name === 'AbortError')) lost = new ConnectionLost(error.message, false, { cause: error });
       else throw error;
       // Nothing comes after completed: a drop then loses nothing.
       if (status === 'completed') return;
@@ -132,24 +174,32 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
       connection.abort();
     }
     failures++;
-    if (failures > retries) {
-      // As for a call: the last answer when there was one (a 503), else the network's failure.
-      if (lost.cause instanceof LedgerClientError) throw lost.cause;
-      throw new LedgerNetworkError(site, failures, lost.timedOut, lost.cause ?? lost);
-    }
-    await sleep(waitMs ?? backoffMs(serverRetryMs ?? retryDelayMs, failures), signal);
+    // The server may ask for a longer start (its `retry:` as it shuts down), never a shorter one.
+    const start = Math.max(backoff.initialMs, serverRetryMs ?? 0);
+    const delayMs = waitMs ?? backoffMs({ ...backoff, initialMs: start }, failures);
+    // The error a bounded call would have thrown: the last answer (a 503), else the network's failure.
+    const error = lost.cause instanceof LedgerClientError ? lost.cause : new LedgerNetworkError(site, failures, lost.timedOut, lost.cause ?? lost);
+    onReconnect?.({ attempt: failures, delayMs, error });
+    await sleep(delayMs, signal);
   }
 
   /**
    * A resumed stream the server ended without a change is a session that was already
    * completed at `position` (nothing more will come), or one the ledger may still tell of
    * (it answers the next resume with 204 once the watch is over): the session as of that
-   * position tells which.
+   * position tells which. A ledger that cannot say now (gone, or 5xx) is a lost connection.
    */
   async function completedAt(position: string): Promise<boolean> {
-    const { body } = await transport.request({ method: 'GET', path: `/v1/sessions/${encodeURIComponent(sessionId)}`, query: { asOf: position }, answer: SessionJson, signal });
-    status = body.status;
-    return body.status === 'completed';
+    try {
+      const { body } = await transport.request({ method: 'GET', path: `/v1/sessions/${encodeURIComponent(sessionId)}`, query: { asOf: position }, answer: SessionJson, signal });
+      status = body.status;
+      return body.status === 'completed';
+    } catch (error) {
+      if (error instanceof LedgerNetworkError || (error instanceof LedgerProblemError && isRetryableStatus(error.status))) {
+        throw new ConnectionLost(error.message, false, { cause: error });
+      }
+      throw error;
+    }
   }
 }
 

@@ -3,10 +3,18 @@ import type { FastifyReply } from 'fastify';
 import { LONGEST_TIMER_MS } from '../timers.js';
 
 /**
+ * What a watch is told when the server shuts down (SSE's `retry:`, in ms): come back in about
+ * this long. A restart takes seconds; without it every client would come back at its own
+ * shortest delay, all at once, to a port nobody listens on yet. A browser's `EventSource`
+ * takes it as its reconnection time, the typed client as where its backoff starts.
+ */
+export const RESTART_RETRY_MS = 2000;
+
+/**
  * One open Server-Sent Events stream and the changes waiting to go out on it: a listener
- * pushes, the route's loop takes and sends. The client leaving, the server shutting down or
- * `close()` ends it, even mid-write: a write to a socket that is going away may never call
- * back, so every wait here also ends when the stream does.
+ * pushes, the route's loop takes and sends. The client leaving, the server shutting down
+ * (with a `retry:` hint first) or `close()` ends it, even mid-write: a write to a socket that
+ * is going away may never call back, so every wait here also ends when the stream does.
  */
 export interface LiveStream<T> {
   /** Queues a change (from a listener, which must not wait). */
@@ -26,8 +34,15 @@ export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): L
   const stop = new AbortController();
   const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
   reply.sse.onClose(() => stop.abort());
-  shutdown.addEventListener('abort', () => stop.abort(), { signal: stop.signal });
   const ended = () => stop.signal.aborted || !reply.sse.isConnected;
+  const goodbye = () => {
+    // Written at once, so before the stream's end; only to a stream that is open (its
+    // headers out): one still being set up answers as its route decides. A client that
+    // left meanwhile is not an error.
+    if (reply.raw.headersSent && !ended()) reply.sse.send({ data: undefined, retry: RESTART_RETRY_MS }).catch(() => undefined);
+    stop.abort();
+  };
+  shutdown.addEventListener('abort', goodbye, { signal: stop.signal });
 
   return {
     push(item) {

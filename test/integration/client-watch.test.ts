@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
-import { createLedgerClient, type LedgerClient, type LedgerClientOptions, type WatchUpdate } from '../../src/client/index.js';
+import { createLedgerClient, type LedgerClient, type LedgerClientOptions, type WatchOptions, type WatchReconnect, type WatchUpdate } from '../../src/client/index.js';
 import { startLedger } from '../support/ledger-server.js';
 import { requestUrl } from '../support/request-url.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -26,7 +26,7 @@ const credentials = { type: 'CredentialsStored' as const, data: { provider: 'cod
  * Collects a watch's updates; `onUpdate` may act as they arrive. Bounded: a watch still open
  * after `timeoutMs` is stopped through its signal, and the test fails on the rejection.
  */
-async function collect(client: LedgerClient, sessionId: string, onUpdate?: (update: WatchUpdate) => unknown, options: { lastEventId?: string; idleTimeoutMs?: number } = {}) {
+async function collect(client: LedgerClient, sessionId: string, onUpdate?: (update: WatchUpdate) => unknown, options: Omit<WatchOptions, 'signal'> = {}) {
   const updates: WatchUpdate[] = [];
   for await (const update of client.watch(sessionId, { ...options, signal: AbortSignal.timeout(20_000) })) {
     updates.push(update);
@@ -169,27 +169,45 @@ t.test('problems before the stream opens are typed errors, never retried', async
   for (const watch of holding) await watch.return();
 });
 
-t.test('reconnections are bounded: a ledger that stays away ends the watch with a LedgerNetworkError', async (t) => {
+t.test('a watch is not bound by `retries`: it reconnects to a ledger that stays away until its signal aborts', async (t) => {
   const session = await startSession();
   const proxy: TcpProxy = await startTcpProxy(ledger.url);
-  const watcher = createLedgerClient({ baseUrl: proxy.url, token: ledger.controller, retries: 2, retryDelayMs: 5 });
+  // `retries` bounds the calls; the watch outlives it, with a backoff that grows to its cap.
+  const watcher = createLedgerClient({ baseUrl: proxy.url, token: ledger.controller, retries: 2, retryDelayMs: 5, maxRetryDelayMs: 20 });
+  const stop = new AbortController();
+  const reason = new Error('the page was closed');
+  const reconnects: WatchReconnect[] = [];
   const seen: string[] = [];
   const watching = (async () => {
-    for await (const update of watcher.watch(session.sessionId)) {
+    const onReconnect = (reconnect: WatchReconnect) => {
+      reconnects.push(reconnect);
+      if (reconnects.length === 10) stop.abort(reason);
+    };
+    for await (const update of watcher.watch(session.sessionId, { signal: stop.signal, onReconnect })) {
       seen.push(update.session.status);
+      // Nobody listens at the proxy's port from now on: every connection is refused.
       await proxy.close();
     }
   })();
-  await t.rejects(watching, { name: 'LedgerNetworkError', attempts: 3, message: /after 3 attempts/ });
+  t.equal(await watching.catch((error: unknown) => error), reason, 'the abort ends it, with its reason');
   t.same(seen, ['pending']);
+  t.same(
+    reconnects.map(({ attempt }) => attempt),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    'ten reconnections in a row that brought nothing, far past retries: 2',
+  );
+  t.ok(
+    reconnects.every(({ delayMs }) => delayMs <= 20),
+    'no wait past maxRetryDelayMs',
+  );
+  t.match(reconnects.at(-1)?.error, { name: 'LedgerNetworkError', attempts: 10, message: /failed \(.*ECONNREFUSED\) after 10 attempts/ }, 'each told why');
 });
 
 t.test('an idle connection (not even a heartbeat) is replaced, and the resumed watch goes on', async (t) => {
   const session = await startSession();
   const proxy = await startTcpProxy(ledger.url);
   t.teardown(() => proxy.close());
-  // Far more reconnections allowed than the quiet spell needs: the ledger's heartbeat is 15 s.
-  const watcher = createLedgerClient({ baseUrl: proxy.url, token: ledger.controller, retries: 1000, retryDelayMs: 5 });
+  const watcher = createLedgerClient({ baseUrl: proxy.url, token: ledger.controller, retryDelayMs: 5 });
   let stored = '';
   const updates = await collect(
     watcher,
@@ -232,6 +250,49 @@ t.test('a stream the server ends before a terminal status (a restart) is reopene
   t.same(lastEventIds, [undefined, pending.position]);
 });
 
+t.test("the server's retry: moves where the backoff starts: up, never below the client's own start, never past the cap", async (t) => {
+  const session = await startSession();
+  const pending = await controller.getSession(session.sessionId);
+  // Three streams that tell pending, each with a hint, and end as a server going away does;
+  // then the ledger, after the session completed.
+  const hints = [30, 0, 1000];
+  let connections = 0;
+  let stored = '';
+  const hinting = clientOf(ledger.controller, {
+    retryDelayMs: 10,
+    maxRetryDelayMs: 40,
+    random: () => 1,
+    fetch: async (input, init) => {
+      const hint = hints[connections++];
+      if (hint === undefined) {
+        stored ||= (await session.agent.appendEvent(session.sessionId, credentials)).position;
+        return fetch(input, init);
+      }
+      const body = `id: ${pending.position}\nevent: status\ndata: ${JSON.stringify(pending)}\n\nretry: ${hint}\n\n`;
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    },
+  });
+  const reconnects: WatchReconnect[] = [];
+  const updates = await collect(hinting, session.sessionId, undefined, { onReconnect: (reconnect) => void reconnects.push(reconnect) });
+  t.same(
+    reconnects.map(({ attempt, delayMs }) => [attempt, delayMs]),
+    [
+      [1, 30],
+      [1, 10],
+      [1, 40],
+    ],
+    'retry: 30 raises 10 to 30; retry: 0 leaves it at 10; retry: 1000 meets the cap of 40',
+  );
+  t.same(
+    statuses(updates),
+    [
+      ['pending', pending.position],
+      ['completed', stored],
+    ],
+    'pending once, however many streams told it',
+  );
+});
+
 t.test('an answer that is not an event stream, or a status event that is not a session, is a LedgerResponseError', async (t) => {
   const session = await startSession();
   const json = clientOf(ledger.controller, {
@@ -267,13 +328,25 @@ t.test('a 503 before the stream (the ledger at its bound of watchers) is retried
   }
   t.equal(calls, 2);
 
+  // A ledger that stays at its bound is asked again, after each Retry-After, until the watch is stopped.
+  const reconnects: WatchReconnect[] = [];
+  const stop = new AbortController();
   const alwaysBusy = clientOf(ledger.controller, {
-    retries: 1,
     fetch: async () =>
       new Response(JSON.stringify({ type: 'https://session-ledger.dev/problems/unavailable', title: 'busy', status: 503, detail: 'full' }), {
         status: 503,
-        headers: { 'content-type': 'application/problem+json' },
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '0' },
       }),
   });
-  await t.rejects(alwaysBusy.watch(session.sessionId).next(), { name: 'LedgerProblemError', status: 503, kind: 'unavailable' }, 'the last answer, once the reconnections are spent');
+  const onReconnect = (reconnect: WatchReconnect) => {
+    reconnects.push(reconnect);
+    if (reconnects.length === 5) stop.abort(new Error('enough'));
+  };
+  await t.rejects(alwaysBusy.watch(session.sessionId, { signal: stop.signal, onReconnect }).next(), { message: 'enough' });
+  t.same(reconnects.map(({ delayMs }) => delayMs), [0, 0, 0, 0, 0], "each wait is the answer's Retry-After");
+  t.match(reconnects.at(-1)?.error, { name: 'LedgerProblemError', status: 503, kind: 'unavailable', retryAfterMs: 0 }, 'each told the answer');
+  const giveUp = () => {
+    throw new Error('given up');
+  };
+  await t.rejects(alwaysBusy.watch(session.sessionId, { onReconnect: giveUp }).next(), { message: 'given up' }, 'an onReconnect that throws ends the watch');
 });

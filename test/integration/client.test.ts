@@ -302,6 +302,8 @@ t.test('options are checked at creation; a base URL keeps its path prefix and lo
   t.throws(() => createLedgerClient({ baseUrl: ledger.url, token: '' }), { message: /a bearer token is required/ });
   t.throws(() => createLedgerClient({ baseUrl: ledger.url, token: 'x', retries: -1 }), { message: /retries/ });
   t.throws(() => createLedgerClient({ baseUrl: ledger.url, token: 'x', timeoutMs: 0 }), { message: /timeoutMs/ });
+  t.throws(() => createLedgerClient({ baseUrl: ledger.url, token: 'x', maxRetryDelayMs: -1 }), { message: /maxRetryDelayMs/ });
+  t.throws(() => createLedgerClient({ baseUrl: ledger.url, token: 'x', random: 0.5 as unknown as () => number }), { message: /a function like Math.random\n +→ at random/ });
 
   const seen = recordingFetch(() => new Response('{"sessions":[],"nextCursor":null}', { status: 200, headers: { 'content-type': 'application/json' } }));
   await createLedgerClient({ baseUrl: new URL('http://ledger.test/prefix/'), token: 'x', fetch: seen.fetch }).listSessions({ status: 'failed', limit: 5 });

@@ -6,11 +6,17 @@ t.test('only server-side failures are retried', async (t) => {
   for (const status of [400, 401, 403, 404, 409, 413, 415, 429]) t.notOk(isRetryableStatus(status), String(status));
 });
 
-t.test('backoff doubles per attempt, with jitter between half and all of it, and has a ceiling', async (t) => {
-  t.same([1, 2, 3, 4].map((attempt) => backoffMs(200, attempt, () => 1)), [200, 400, 800, 1600], 'the top of each range');
-  t.same([1, 2, 3, 4].map((attempt) => backoffMs(200, attempt, () => 0)), [100, 200, 400, 800], 'the bottom of each range');
-  t.equal(backoffMs(200, 40, () => 1), 30_000, 'never past 30 s');
-  t.equal(backoffMs(0, 3), 0, 'no delay when none is configured');
+t.test('backoff doubles per attempt, with jitter between half and all of it, up to its cap', async (t) => {
+  const top = { initialMs: 200, maxMs: 30_000, random: () => 1 };
+  t.same([1, 2, 3, 4].map((attempt) => backoffMs(top, attempt)), [200, 400, 800, 1600], 'the top of each range');
+  t.same([1, 2, 3, 4].map((attempt) => backoffMs({ ...top, random: () => 0 }, attempt)), [100, 200, 400, 800], 'the bottom of each range');
+  t.same([1, 2, 3, 4].map((attempt) => backoffMs({ ...top, random: () => 0.5 }, attempt)), [150, 300, 600, 1200], 'between them');
+  t.equal(backoffMs(top, 40), 30_000, 'never past the cap');
+  t.equal(backoffMs({ ...top, maxMs: 1000 }, 4), 1000, 'a cap of its own');
+  t.equal(backoffMs({ ...top, initialMs: 5000, maxMs: 1000 }, 1), 1000, 'the cap holds from the first step');
+  t.equal(backoffMs({ ...top, initialMs: 0 }, 3), 0, 'no delay when none is configured');
+  t.equal(backoffMs({ ...top, initialMs: 0 }, 5000), 0, "still none at a long watch's 5000th attempt (no 0 × ∞)");
+  t.equal(backoffMs(top, 5000), 30_000, 'and the cap then, not Infinity');
 });
 
 t.test('Retry-After: seconds or an HTTP date, bounded; unreadable or absent is undefined', async (t) => {
