@@ -257,7 +257,14 @@ t.test('usage errors exit 2 and touch no ledger', async (t) => {
     [[noColumn], `${noColumn} has no columns error_message, updated_at`],
     [[noColumnDb], `${noColumnDb} has no column updated_at`],
   ];
-  const runs = await Promise.all(cases.map(([args]) => ledger(db, args)));
+  // The first as a real process; the rest through the same dispatcher in this process.
+  const runs = await Promise.all(
+    cases.map(async ([args], i) => {
+      if (i === 0) return ledger(db, args);
+      const { code, out, err } = await runInProcess(['import-legacy', ...args], { LEDGER_DB: db });
+      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+    }),
+  );
   for (const [i, [args, message]] of cases.entries()) {
     const run = runs[i]!;
     t.equal(run.code, 2, args.join(' '));
