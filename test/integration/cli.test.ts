@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { runInProcess } from '../support/cli-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,26 +45,32 @@ t.test('simulate records every flow for each provider, and history replays one',
   t.match(history.stdout, 'anomaly: completedAfterFailure');
 });
 
+/** The same dispatcher in this process: what a command says needs no process of its own (about 4 s each under the test loader). */
+async function inProcess(args: string[], env: Record<string, string> = {}) {
+  const { code, out, err } = await runInProcess(args, { LEDGER_DB: join(dir, 'ledger.db'), ...env });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
 t.test('mistakes are answered clearly', async (t) => {
   const unknown = await ledger(['frobnicate']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, 'unknown command "frobnicate"');
   t.match(unknown.stderr, 'simulate');
 
-  const missing = await ledger(['history', 'no-such-session']);
+  const missing = await inProcess(['history', 'no-such-session']);
   t.equal(missing.code, 1);
   t.match(missing.stderr, 'no session no-such-session');
 
-  const badConfig = await ledger(['history', 'x'], { LEDGER_SQLITE_SYNCHRONOUS: 'SOMETIMES', LEDGER_PROVIDERS: 'Gemini!' });
+  const badConfig = await inProcess(['history', 'x'], { LEDGER_SQLITE_SYNCHRONOUS: 'SOMETIMES', LEDGER_PROVIDERS: 'Gemini!' });
   t.equal(badConfig.code, 2);
   t.match(badConfig.stderr, 'LEDGER_SQLITE_SYNCHRONOUS');
   t.match(badConfig.stderr, 'LEDGER_PROVIDERS');
 
-  const noCluster = await ledger(['history', 'x'], { LEDGER_STORE: 'eventstoredb' });
+  const noCluster = await inProcess(['history', 'x'], { LEDGER_STORE: 'eventstoredb' });
   t.equal(noCluster.code, 2);
   t.match(noCluster.stderr, 'EVENTSTORE_CONNECTION_STRING: required when LEDGER_STORE=eventstoredb');
 
-  const help = await ledger(['--help']);
+  const help = await inProcess(['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /simulate\s+record/);
   t.match(help.stdout, /history\s+print/);
