@@ -1,20 +1,15 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandHandler } from './command-handler.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { ReadModel } from '../projector/read-model.js';
 
 /**
  * The ledger's Prometheus metrics, in a registry of its own (one per ledger, so tests and
- * several ledgers in one process do not share counters), beside prom-client's standard
- * process and Node.js ones (CPU, memory, event loop lag, GC, handles) that every operator's
- * dashboards expect. `/metrics` serves it.
+ * several ledgers in one process do not share counters). `/metrics` serves it, beside the
+ * process's own (`processMetrics`).
  */
 export function createLedgerMetrics({ projector, readModel }: { projector: Projector; readModel: ReadModel }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // Gauges named like counters, which `promtool check metrics` flags; each is the sum of the
-  // same gauge by type without the suffix (`nodejs_active_handles{type=…}`), so nothing is lost.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const appends = new Counter({
     name: 'ledger_appends_total',
     help: 'Events appended, by type; outcome "already_recorded" counts recognised retries',

@@ -2,6 +2,7 @@ import fastifyCors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Ledger } from '../application/create-ledger.js';
+import { processMetrics } from '../application/process-metrics.js';
 import { auditRoutes } from './audit.js';
 import { authentication } from './auth.js';
 import { consoleRoutes } from './console.js';
@@ -86,7 +87,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   await app.register(legacyRoutes, { application });
   await app.register(auditRoutes, { application });
   await app.register(statsRoutes, { application });
-  await app.register(opsRoutes, { application, metrics: metrics.registry });
+  await app.register(opsRoutes, { application, metrics: metrics.registry, processMetrics: processMetrics() });
   await app.register(consoleRoutes, { signToken, clock, root: options.consoleRoot });
   await app.register(examplePage, { root: options.exampleRoot });
   return app;

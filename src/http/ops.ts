@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Application } from '../application/application.js';
 import { Decimal } from '../contract/index.js';
@@ -10,8 +10,9 @@ import { noSecurity, problem } from './route-schemas.js';
 
 export interface OpsRoutesOptions {
   application: Application;
-  /** What `/metrics` serves. */
+  /** What `/metrics` serves: the ledger's metrics, and the process's (`processMetrics`). */
   metrics: Registry;
+  processMetrics: Registry;
 }
 
 const HealthJson = z.object({ status: z.literal('ok') });
@@ -25,7 +26,7 @@ const ReadyJson = z.object({
 
 /** Liveness, readiness and metrics: for the operator and the load balancer, unauthenticated. */
 export const opsRoutes = fp<OpsRoutesOptions>(
-  async (app: FastifyInstance, { application, metrics }) => {
+  async (app: FastifyInstance, { application, metrics, processMetrics }) => {
     const routes = app.withTypeProvider<ZodTypeProvider>();
 
     routes.get(
@@ -74,13 +75,14 @@ export const opsRoutes = fp<OpsRoutesOptions>(
           summary: 'Prometheus metrics',
           description:
             "The ledger's metrics in the Prometheus text format: among them appends and their durations, the projector's position and lag, " +
-            "the read model's sessions by status, and the open watches.",
+            "the read model's sessions by status, the open watches, request durations by route and status, and the process's CPU, memory, event-loop lag and GC.",
           security: noSecurity,
           // The registry's own content type, which the answer is sent with.
           response: { 200: { description: 'The metrics', content: { [metrics.contentType]: { schema: z.string() } } } },
         },
       },
-      async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
+      // Merged at each scrape: the ledger's registry gains and loses metrics as plugins open and close.
+      async (_request, reply) => reply.type(metrics.contentType).send(await Registry.merge([processMetrics, metrics]).metrics()),
     );
   },
   { name: 'ops-routes', fastify: '5.x', encapsulate: true },
