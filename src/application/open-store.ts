@@ -36,12 +36,8 @@ export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
     return { store, readModelDb: store.database, close: () => store.close() };
   }
   // The file first: a read-only command pointed at a missing one stops before connecting.
-  const readModelDb = openDatabaseFile(choice.readModelPath, choice.access ?? 'create', 5000);
-  if (!readModelDb.readonly) {
-    readModelDb.pragma('journal_mode = WAL');
-    // The read model can be rebuilt from the log, so it need not sync every commit.
-    readModelDb.pragma('synchronous = NORMAL');
-  }
+  // The read model can be rebuilt from the log, so it need not sync every commit.
+  const readModelDb = openDatabaseFile(choice.readModelPath, { access: choice.access ?? 'create', busyTimeoutMs: 5000, synchronous: 'NORMAL' });
   const store = await openEventLog(choice);
   return {
     store,

@@ -65,6 +65,13 @@ function versionOf(db: Database.Database, versionTable: string): number {
   return Number(row.version ?? 0);
 }
 
+/** The last migration the file has had; a file of a newer ledger is refused, not guessed at. */
+function supportedVersionOf(db: Database.Database, { versionTable, migrations: steps }: Schema): number {
+  const found = versionOf(db, versionTable);
+  if (found > steps.length) throw new SchemaTooNewError(found, steps.length, versionTable);
+  return found;
+}
+
 /** A file opened read-only that an older ledger wrote: reading it by this ledger's tables would guess. */
 export class SchemaBehindError extends LedgerError {
   override readonly name = 'SchemaBehindError';
@@ -88,8 +95,7 @@ export function migrate(db: Database.Database, schema: Schema = eventStoreSchema
   assertTableName(versionTable);
   if (db.readonly) {
     const hasTable = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(versionTable) !== undefined;
-    const found = hasTable ? versionOf(db, versionTable) : 0;
-    if (found > steps.length) throw new SchemaTooNewError(found, steps.length, versionTable);
+    const found = hasTable ? supportedVersionOf(db, schema) : 0;
     if (found < steps.length) throw new SchemaBehindError(found, steps.length, versionTable);
     return found;
   }
@@ -97,8 +103,7 @@ export function migrate(db: Database.Database, schema: Schema = eventStoreSchema
   // IMMEDIATE: two processes opening a new file at once must not both migrate it.
   return db
     .transaction(() => {
-      const found = versionOf(db, versionTable);
-      if (found > steps.length) throw new SchemaTooNewError(found, steps.length, versionTable);
+      const found = supportedVersionOf(db, schema);
       const record = db.prepare(`insert into ${versionTable} (version, applied_at) values (?, ?)`);
       for (let version = found + 1; version <= steps.length; version++) {
         db.exec(steps[version - 1]!);

@@ -78,11 +78,7 @@ export interface SqliteEventStore extends EventStore {
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000, access = 'create' } = options;
   const codec = options.codec ?? ledgerEventCodec;
-  const db = openDatabaseFile(path, access, busyTimeoutMs);
-  if (!db.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
-  }
+  const db = openDatabaseFile(path, { access, busyTimeoutMs, synchronous });
   db.defaultSafeIntegers(true);
   migrate(db);
   const wake = appendSignalFor(path);
