@@ -21,10 +21,7 @@ const story = await writeStory(path);
 const env = { LEDGER_DB: path };
 const ledger = (...args: string[]) => runLedger(args, env);
 /** The same command through the same dispatcher in this process: no process to start, for what needs no stream or terminal of its own. */
-const inProcess = async (...args: string[]) => {
-  const { code, out, err } = await runInProcess(args, env);
-  return { code, stdout: out.map((line) => `${line}\n`).join(''), stderr: err.join('\n') };
-};
+const inProcess = (...args: string[]) => runInProcess(args, env);
 
 t.test('verify: clean, with progress on stderr', async (t) => {
   const text = await ledger('verify');

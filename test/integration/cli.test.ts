@@ -46,10 +46,7 @@ t.test('simulate records every flow for each provider, and history replays one',
 });
 
 /** The same dispatcher in this process: what a command says needs no process of its own (about 4 s each under the test loader). */
-async function inProcess(args: string[], env: Record<string, string> = {}) {
-  const { code, out, err } = await runInProcess(args, { LEDGER_DB: join(dir, 'ledger.db'), ...env });
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const inProcess = (args: string[], env: Record<string, string> = {}) => runInProcess(args, { LEDGER_DB: join(dir, 'ledger.db'), ...env });
 
 t.test('mistakes are answered clearly', async (t) => {
   const unknown = await ledger(['frobnicate']);

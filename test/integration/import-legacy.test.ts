@@ -259,11 +259,7 @@ t.test('usage errors exit 2 and touch no ledger', async (t) => {
   ];
   // The first as a real process; the rest through the same dispatcher in this process.
   const runs = await Promise.all(
-    cases.map(async ([args], i) => {
-      if (i === 0) return ledger(db, args);
-      const { code, out, err } = await runInProcess(['import-legacy', ...args], { LEDGER_DB: db });
-      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-    }),
+    cases.map(([args], i) => (i === 0 ? ledger(db, args) : runInProcess(['import-legacy', ...args], { LEDGER_DB: db }))),
   );
   for (const [i, [args, message]] of cases.entries()) {
     const run = runs[i]!;

@@ -20,5 +20,7 @@ export async function runInProcess(args: string[], env: Record<string, string>, 
     progress: () => ({ update() {}, stop() {} }),
     ...overrides,
   });
-  return { code, out, err };
+  // Also as a real process's run reads: stdout and stderr as text, a line break after each line.
+  const text = (lines: string[]) => lines.map((line) => `${line}\n`).join('');
+  return { code, out, err, stdout: text(out), stderr: text(err) };
 }
