@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { SessionJson, TimelineJson } from '../../src/contract/index.js';
 import { ApiProblem, callApi } from './api.js';
 import { instant, shortHash } from './format.js';
@@ -35,6 +35,9 @@ export function TimelinePanel({ sessionId, onExpired }: { sessionId: string; onE
   const [at, setAt] = useState<number>();
   const [asOf, setAsOf] = useState<SessionJson>();
   const [problem, setProblem] = useState<string>();
+  // The slider follows the newest event until the user moves it back; a reload (a late event,
+  // or the watch's first status) must not pull it away from the step they are looking at.
+  const followsNewest = useRef(true);
   const path = `/v1/sessions/${encodeURIComponent(sessionId)}`;
 
   const fail = (error: unknown) => {
@@ -45,7 +48,7 @@ export function TimelinePanel({ sessionId, onExpired }: { sessionId: string; onE
     try {
       const loaded = await callApi(`${path}/timeline`, TimelineJson);
       setTimeline(loaded);
-      setAt(loaded.steps.length - 1);
+      setAt((current) => (followsNewest.current || current === undefined ? loaded.steps.length - 1 : current));
       setProblem(undefined);
     } catch (error) {
       fail(error);
@@ -115,7 +118,11 @@ export function TimelinePanel({ sessionId, onExpired }: { sessionId: string; onE
           step={1}
           value={at}
           aria-valuetext={step ? `event ${at! + 1} of ${steps.length}: ${step.event.type}` : undefined}
-          onInput={(event) => setAt(Number(event.currentTarget.value))}
+          onInput={(event) => {
+            const chosen = Number(event.currentTarget.value);
+            followsNewest.current = chosen === steps.length - 1;
+            setAt(chosen);
+          }}
         />
         <output for="as-of" class="as-of-result">
           {step && asOf && (

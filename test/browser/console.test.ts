@@ -71,6 +71,15 @@ else {
     await credentials(session.sessionId, 'codex');
     const { context, page, complaints } = await logIn(ledger.auditor);
     t.teardown(() => context.close());
+    // The page loads the timeline, then again when the watch sends the status: hold that second
+    // load until the slider has moved, as a slow machine would, so it must not pull it back.
+    let timelineLoads = 0;
+    let releaseReload!: () => void;
+    const reloadHeld = new Promise<void>((resolve) => (releaseReload = resolve));
+    await page.route('**/timeline', async (route) => {
+      if (++timelineLoads === 2) await reloadHeld;
+      await route.continue();
+    });
     await page.locator(`tr[data-session="${session.sessionId}"] a`).click();
     const anomalous = page.locator('table.timeline tr.anomalous');
     await anomalous.waitFor({ timeout: 15_000 });
@@ -81,6 +90,12 @@ else {
     await page.keyboard.press('ArrowLeft');
     await page.locator('.as-of-result').getByText('failed').waitFor({ timeout: 15_000 });
     t.match(await page.locator('.as-of-result').textContent(), /Event 2 of 3/, 'the slider, by keyboard: as of the VM destroyed');
+    // A late fact lands meanwhile (the agent's retry under a new id), so the held reload brings a fourth event.
+    t.equal((await credentials(session.sessionId, 'codex')).status, 201);
+    releaseReload();
+    await page.locator('.chain').getByText('Hash chain intact over 4 events').waitFor({ timeout: 15_000 });
+    t.equal(timelineLoads, 2, 'the watch made the page reload the timeline');
+    t.match(await page.locator('.as-of-result').textContent(), /Event 2 of 4.*failed/, 'the reload left the slider where the user put it');
     t.same(complaints, []);
   });
 
