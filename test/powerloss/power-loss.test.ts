@@ -62,10 +62,15 @@ interface Load {
   unexpected: string[];
 }
 
+/** Past this many unexpected answers the writers stop: the test has failed, and its load is bounded. */
+const MAX_UNEXPECTED = 50;
+
 /**
  * One writer's appends against one server, until `cutting()`: its unanswered call first. A
  * 200 or 201 is an acknowledgement, even one read after the cut began (the server sent it);
  * a call without an answer, or answered otherwise by the dying server, waits for a retry.
+ * Any other answer is noted and the writer starts a new session (a lost session answers 404
+ * to its next fact, so the load goes on where acknowledged appends were lost).
  */
 async function write(ledger: ServedLedger, writer: Writer, index: number, load: Load, cutting: () => boolean, onAck: () => void) {
   while (!cutting()) {
@@ -85,7 +90,8 @@ async function write(ledger: ServedLedger, writer: Writer, index: number, load: 
       return;
     } else {
       load.unexpected.push(`${append.type} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      return;
+      [writer.unanswered, writer.sessionId] = [undefined, undefined];
+      if (load.unexpected.length >= MAX_UNEXPECTED) return;
     }
   }
 }
@@ -101,7 +107,10 @@ function loggedEvents(ndjson: string): Map<string, { type: string; count: number
 }
 
 const dir = powerLossDir();
-const built = await buildLazyFs(dir);
+const built = await buildLazyFs(dir).catch((error: unknown) => {
+  rmSync(dir, { recursive: true, force: true });
+  throw error;
+});
 if ('unavailable' in built) {
   rmSync(dir, { recursive: true, force: true });
   t.plan(0, built.unavailable);
@@ -134,6 +143,7 @@ if ('unavailable' in built) {
         write(serving, writer, index, load, () => cutting, () => ++acks >= target && enough.settle()),
       );
       await within(Promise.race([enough.promise, Promise.all(writing)]), `${target} appends are acknowledged`, 60_000);
+      if (acks < target) load.unexpected.push(`round ${cut}: the writers stopped after ${acks} appends acknowledged, before the cut`);
       // The cut: both SIGKILLs leave in this same tick, the file system's first.
       cutting = true;
       await Promise.all([fs.cut(), ledger.kill(), ...writing]);
@@ -156,8 +166,7 @@ if ('unavailable' in built) {
       `synchronous=${SYNCHRONOUS}: ${load.acknowledged.size} appends acknowledged across ${CUTS} cuts; ` +
         `${lost.length} lost, ${doubled.length} doubled, ${misplaced.length} of another type`,
     );
-    t.same(load.unexpected, [], 'every append was answered 200 or 201, but by a server being cut');
-    t.ok(load.acknowledged.size >= CUTS * ACKS_BEFORE_A_CUT, 'the load was acknowledged before every cut');
+    t.same(load.unexpected, [], 'every append was answered 200 or 201 (but by a server being cut), and every round reached its cut');
     const some = (appends: [string, string][]) => appends.slice(0, 3).map(([eventId, type]) => `${type} ${eventId}`).join(', ');
     t.equal(lost.length, 0, `no acknowledged append was lost ${some(lost)}`);
     t.equal(doubled.length, 0, `no append is in the log twice ${some(doubled)}`);
