@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -393,6 +395,8 @@ int main(int argc, char *argv[]) {
     fprintf(stderr, "usage: %s BACKING MOUNT [FUSE options]\n", argv[0]);
     return 2;
   }
+  /* A test that dies takes its file system with it: a power cut, not a stray mount's server. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   root = open(argv[1], O_RDONLY | O_DIRECTORY);
   if (root < 0) {
     perror(argv[1]);

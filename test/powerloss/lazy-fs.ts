@@ -63,6 +63,12 @@ async function reasonItCannotRun(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** Detaches a FUSE mount: root may `umount`; another user unmounts through fusermount3, as it mounted. */
+const detach = (mountPoint: string, { lazy }: { lazy: boolean }) =>
+  process.getuid?.() === 0
+    ? run('umount', [...(lazy ? ['--lazy'] : []), mountPoint])
+    : run('fusermount3', ['-u', ...(lazy ? ['-z'] : []), mountPoint]);
+
 /** Mounts `binary` (from `buildLazyFs`) on `mountPoint`, over the folder `backing`; resolves once the kernel is connected. */
 export async function mountLazyFs(binary: string, backing: string, mountPoint: string): Promise<LazyFs> {
   const fs = spawn(binary, [backing, mountPoint], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,11 +93,11 @@ export async function mountLazyFs(binary: string, backing: string, mountPoint: s
       return (async () => {
         await exited;
         // The mount is dead (its requests fail): detach it, so the folder can be mounted again.
-        await run('umount', ['--lazy', mountPoint]);
+        await detach(mountPoint, { lazy: true });
       })();
     },
     async unmount() {
-      await run('umount', [mountPoint]);
+      await detach(mountPoint, { lazy: false });
       const code = await within(exited, 'lazy-fs exits after its unmount', 10_000);
       if (code !== 0) throw new Error(`lazy-fs exited with ${code} on unmount: ${stderr}`);
     },
