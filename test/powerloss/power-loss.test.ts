@@ -6,7 +6,7 @@
  * drops every unsynced byte; the ledger starts again on what is left, and the writers go on,
  * first re-sending the one call each had no answer to, as a client retries. After the last
  * cut, the log as a restarted ledger opens it (`ledger export` and `ledger verify`, in this
- * process: a third `serve` would cost its start and prove nothing more) holds every
+ * process: one more `serve` would cost its start and prove nothing more) holds every
  * acknowledged append exactly once, and verify is clean.
  *
  * POWERLOSS_CUTS (2 by default; `npm run test:powerloss` makes 10) sets how many cuts.
@@ -25,6 +25,7 @@ import { signal, within } from '../support/waits.js';
 import { buildLazyFs, mountLazyFs, powerLossDir, type LazyFs } from './lazy-fs.js';
 
 const CUTS = Number(process.env.POWERLOSS_CUTS ?? 2);
+if (!Number.isInteger(CUTS) || CUTS < 1) throw new Error(`POWERLOSS_CUTS must be a whole number of cuts, 1 or more: ${process.env.POWERLOSS_CUTS}`);
 const SYNCHRONOUS = process.env.POWERLOSS_SYNCHRONOUS ?? 'FULL';
 const WRITERS = 8;
 /** Each round cuts after this many acknowledged appends and up to as many again, at random. */
