@@ -77,6 +77,13 @@ export async function serveLedger(env: Record<string, string> = {}, { timeoutMs 
       }),
     /** The VM manager reports the VM gone. */
     destroyVm: (vmId: string) => call('POST', `/v1/vms/${vmId}/destroyed`, { token: tokens.controller, body: { reason: 'VM cleaned up' } }),
+    /** A crash or a power cut: SIGKILL, sent as this is called (not after an await), then the exit awaited. */
+    kill: async () => {
+      server.kill('SIGKILL');
+      await exited;
+      clearTimeout(guard);
+      rmSync(dir, { recursive: true, force: true });
+    },
     stop: async () => {
       server.kill('SIGTERM');
       const code = await exited;
