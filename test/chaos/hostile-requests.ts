@@ -6,7 +6,6 @@
  * is not HTTP. A request is kept small to print: a megabyte is `{ repeat, times }`, raw
  * bytes are `{ bytes }`, a token is `{ token: name }`; `renderRequest` makes the bytes.
  */
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 
 /** A piece of a request's text. */
@@ -100,7 +99,8 @@ const invalidUtf8 = fc.constantFrom<Part>(
 /** A path segment where an id goes: ids that exist, valid ones that do not, and odd ones. */
 function idArb(context: FuzzContext): fc.Arbitrary<Part[]> {
   return fc.oneof(
-    fc.constantFrom<Part[]>([context.sessionId], [context.vmId], ['no-such-session'], [randomUUID()]),
+    fc.constantFrom<Part[]>([context.sessionId], [context.vmId], ['no-such-session']),
+    fc.uuid().map((id): Part[] => [id]),
     fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,40}$/).map((id): Part[] => [id]),
     fc.constantFrom<Part[]>(
       [''],
@@ -200,39 +200,61 @@ function queryArb(keys: readonly string[]): fc.Arbitrary<Part[]> {
 
 // ---- bodies ---------------------------------------------------------------------------------
 
-/** A body each operation takes, valid but for what the fuzzer then changes. */
-function validBody(operation: FuzzOperation, context: FuzzContext): Record<string, unknown> | null {
+/** A body each operation takes, valid but for what the fuzzer then changes; null for none. */
+function validBodyArb(operation: FuzzOperation, context: FuzzContext): fc.Arbitrary<Record<string, unknown> | null> {
+  const { userId, sessionId, vmId } = context;
   switch (operation.operationId) {
     case 'startSession':
-      return { userId: context.userId, provider: 'gemini', browserVmId: `vm-${randomUUID()}` };
+      return fc.uuid().map((id) => ({ userId, provider: 'gemini', browserVmId: `vm-${id}` }));
     case 'recordFact':
-      return { type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'gemini', credentialRef: 'cred-fuzz' } };
+      return fc.tuple(
+        fc.uuid(),
+        fc.constantFrom<[string, Record<string, unknown>]>(
+          ['CredentialsStored', { provider: 'gemini', credentialRef: 'cred-fuzz' }],
+          ['SessionFailed', { reason: 'consentDenied', errorMessage: 'The user denied consent' }],
+          ['VmDestroyed', { vmId, reason: 'VM cleaned up' }],
+          ['SessionCancelled', { cancelledBy: userId }],
+        ),
+      ).map(([eventId, [type, data]]) => ({ type, eventId, data }));
     case 'recordVmDestroyed':
-      return { reason: 'VM cleaned up', eventId: randomUUID() };
+      return fc.uuid().map((eventId) => ({ reason: 'VM cleaned up', eventId }));
     case 'completeLegacySession':
-      return { credentialRef: 'cred-fuzz' };
+      return fc.constant({ credentialRef: 'cred-fuzz' });
     case 'issueWatchTicket':
-      return { sessionId: context.sessionId };
+      return fc.constant({ sessionId });
     default:
-      return operation.method === 'POST' ? {} : null;
+      return fc.constant(operation.method === 'POST' ? {} : null);
   }
 }
 
-/** A value where another was expected. */
-const wrongValueArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('null', 'true', '0', '-1', '1.5', '""', '[]', '{}', '"x"', '9007199254740993', '1e400', '-0', '"\\u0000"', '"\\ud800"', '{"__proto__":{"x":1}}'),
-  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
-);
+/** A value where another was expected: of another type, or of the right type but not one the ledger takes. */
+function wrongValueArb(context: FuzzContext): fc.Arbitrary<string> {
+  return fc.oneof(
+    {
+      weight: 2,
+      arbitrary: fc
+        .oneof(
+          fc.constantFrom('gemini', 'bard', 'x', '', ' ', 'consentDenied', context.sessionId, 'other-session', context.userId, '2020-01-01T00:00:00Z', '../x'),
+          fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/),
+          fc.string({ maxLength: 8 }),
+        )
+        .map((text) => JSON.stringify(text)),
+    },
+    fc.constantFrom('null', 'true', '0', '-1', '1.5', '[]', '{}', '9007199254740993', '1e400', '-0', '"\\u0000"', '"\\ud800"', '{"__proto__":{"x":1}}'),
+    fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
+  );
+}
 
 /** A valid body with one key changed, removed or added; its JSON text. */
-function mutatedBodyArb(valid: Record<string, unknown>): fc.Arbitrary<Part[]> {
+function mutatedBodyArb(valid: Record<string, unknown>, context: FuzzContext): fc.Arbitrary<Part[]> {
+  const wrongValue = wrongValueArb(context);
   const keys = Object.keys(valid);
   const dataKeys = Object.keys((valid.data as Record<string, unknown> | undefined) ?? {});
   const json = (value: unknown) => JSON.stringify(value);
   const arbs: fc.Arbitrary<Part[]>[] = [
     fc.constant([json(valid)]),
     // A key given the text of another value: JSON.stringify cannot write 1e400 or a lone surrogate.
-    fc.tuple(fc.constantFrom(...keys, 'expectedRevision', 'eventId'), wrongValueArb).map(([key, value]): Part[] => {
+    fc.tuple(fc.constantFrom(...keys, 'expectedRevision', 'eventId'), wrongValue).map(([key, value]): Part[] => {
       const rest = json({ ...valid, [key]: undefined }).slice(1);
       return [`{"${key}":${value}${rest === '}' ? '' : ','}${rest}`];
     }),
@@ -242,13 +264,13 @@ function mutatedBodyArb(valid: Record<string, unknown>): fc.Arbitrary<Part[]> {
   ];
   if (keys.length > 0) arbs.push(fc.constantFrom(...keys).map((key): Part[] => [json({ ...valid, [key]: undefined })]));
   if (dataKeys.length > 0) {
-    arbs.push(
-      fc.tuple(fc.constantFrom(...dataKeys, '__proto__', 'constructor', 'sessionId'), wrongValueArb).map(([key, value]): Part[] => {
-        const data = valid.data as Record<string, unknown>;
-        const rest = json({ ...data, [key]: undefined }).slice(1);
-        return [`${json({ ...valid, data: undefined }).slice(0, -1)},"data":{"${key}":${value}${rest === '}' ? '' : ','}${rest}}`];
-      }),
-    );
+    // Most often a fact's data: where the ledger's own rules (the providers configured) come after the schema's.
+    const dataChanged = fc.tuple(fc.constantFrom(...dataKeys, '__proto__', 'constructor', 'sessionId'), wrongValue).map(([key, value]): Part[] => {
+      const data = valid.data as Record<string, unknown>;
+      const rest = json({ ...data, [key]: undefined }).slice(1);
+      return [`${json({ ...valid, data: undefined }).slice(0, -1)},"data":{"${key}":${value}${rest === '}' ? '' : ','}${rest}}`];
+    });
+    return fc.oneof({ weight: arbs.length, arbitrary: dataChanged }, ...arbs);
   }
   return fc.oneof(...arbs);
 }
@@ -422,13 +444,13 @@ function requestToArb(
   }: { operations?: readonly FuzzOperation[]; tokens: fc.Arbitrary<string>; body: boolean; oddTarget: boolean; headers: boolean },
 ): fc.Arbitrary<HostileRequest> {
   return fc.constantFrom(...operations).chain((operation) => {
-    const valid = validBody(operation, context);
-    const bodyArb: fc.Arbitrary<Part[] | null> =
+    const bodyArb: fc.Arbitrary<Part[] | null> = validBodyArb(operation, context).chain((valid) =>
       valid === null
         ? fc.constant(null)
         : hostileBody
-          ? fc.oneof(mutatedBodyArb(valid), hostileBodyArb(valid), fc.constant(null))
-          : fc.constant([JSON.stringify(valid)]);
+          ? fc.oneof({ weight: 3, arbitrary: mutatedBodyArb(valid, context) }, { weight: 2, arbitrary: hostileBodyArb(valid) }, { weight: 1, arbitrary: fc.constant(null) })
+          : fc.constant([JSON.stringify(valid)]),
+    );
     return fc
       .record({
         method: hostileHeaders ? fc.oneof({ weight: 4, arbitrary: fc.constant(operation.method) }, { weight: 1, arbitrary: fc.constantFrom(...ODD_METHODS) }) : fc.constant(operation.method),
