@@ -116,9 +116,10 @@ export async function crashUnderLoad({ main, seed, sessions, concurrency, kills 
 
     const plans = planSessions(random, sessions, `chaos-${seed}`);
     // Kill moments: after a random number of answers, then a few random milliseconds, while
-    // the other writers' requests are in flight.
+    // the other writers' requests are in flight; the last with a quarter of the work still to
+    // come, so that the answers after a restart reach the next mark.
     const total = requestCount(plans);
-    const marks = Array.from({ length: kills }, () => random.int(Math.ceil(total * 0.1), Math.floor(total * 0.9))).sort((a, b) => a - b);
+    const marks = Array.from({ length: kills }, () => random.int(Math.ceil(total * 0.1), Math.floor(total * 0.75))).sort((a, b) => a - b);
     let answered = 0;
     let crashing: Promise<unknown> = Promise.resolve();
     let restarting = false;
