@@ -11,6 +11,7 @@ import { problemDetails } from './error-handler.js';
 import { examplePage } from './example-page.js';
 import { httpMetrics } from './http-metrics.js';
 import { legacyRoutes } from './legacy.js';
+import { answerAsTheLedger } from './node-answers.js';
 import { opsRoutes } from './ops.js';
 import { requestLog } from './request-log.js';
 import { sessionRoutes } from './sessions.js';
@@ -51,7 +52,10 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // The request id is a fresh UUID, not a counter that restarts with the process.
     genReqId: () => crypto.randomUUID(),
+    // Node would answer a request without Host with a bare 400 of its own; the app answers it.
+    http: { requireHostHeader: false },
   });
+  answerAsTheLedger(app.server);
   // JSON only: any other body is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);

@@ -31,10 +31,14 @@ export const consoleRoutes = fp<ConsoleOptions>(
       authorize(principal, { kind: 'console' });
       return { role: principal.role as ConsoleLoginJson['role'], sub: principal.sub, expiresAt: expiresAt?.toISOString() ?? null };
     };
-    /** When the verified token expires; a token without `exp` never does. */
+    /**
+     * When the verified token expires; a token without `exp` never does, nor one whose `exp` is
+     * past the last moment a Date holds (1e400 reads as Infinity): no date to answer or to cap at.
+     */
     const expiryOf = (user: unknown) => {
       const { exp } = user as { exp?: unknown };
-      return typeof exp === 'number' ? new Date(exp * 1000) : null;
+      const at = typeof exp === 'number' ? new Date(exp * 1000) : null;
+      return at === null || Number.isNaN(at.getTime()) ? null : at;
     };
 
     routes.post(

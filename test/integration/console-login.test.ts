@@ -3,13 +3,13 @@
  * HttpOnly, SameSite=Strict cookie; the ledger takes that cookie on reads only, so a page can
  * never write with it. A frontend or an agent token cannot log in, nor read the console's data.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { CONSOLE_COOKIE, ConsoleLoginJson, ProblemJson } from '../../src/contract/index.js';
-import { startLedger } from '../support/ledger-server.js';
+import { JWT_SECRET, startLedger } from '../support/ledger-server.js';
 
 const site = mkdtempSync(join(tmpdir(), 'ledger-console-site-'));
 t.teardown(() => rmSync(site, { recursive: true, force: true }));
@@ -51,6 +51,18 @@ t.test('the login lasts a working day at most, and never longer than the token i
   const shortExpiry = Date.parse(ConsoleLoginJson.parse(short.answer.body).expiresAt!);
   t.ok(shortExpiry <= Date.now() + 60_000, "the token's own expiry");
   t.match(short.setCookie, /; Expires=/);
+});
+
+t.test('a token whose exp is past any date (1e400, as its JSON says) logs in for the working day, and says it never expires', async (t) => {
+  // Signed with the ledger's secret: only its JSON text can say 1e400, which JSON.parse reads as Infinity.
+  const input = ['{"alg":"HS256","typ":"JWT"}', '{"role":"auditor","sub":"far","exp":1e400}'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+  const farToken = `${input}.${createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`;
+  const me = await call('GET', '/v1/console/login', { token: farToken });
+  t.match(me, { status: 200, body: { role: 'auditor', sub: 'far', expiresAt: null } });
+  const { answer } = await login(farToken);
+  t.equal(answer.status, 201);
+  const expiresAt = Date.parse(ConsoleLoginJson.parse(answer.body).expiresAt!);
+  t.ok(expiresAt <= Date.now() + 8 * 3_600_000 + 1000 && expiresAt > Date.now() + 7 * 3_600_000, 'eight hours');
 });
 
 t.test('the cookie is taken on reads only: a write with it is a 401 and records nothing', async (t) => {

@@ -1,17 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
- * Runs a TypeScript file as a real child process, with this test's TypeScript loader. The
- * child prints one JSON object per line; `onLine` sees each, with the process (to kill it or
+ * Runs a TypeScript file as a real child process, with this test's TypeScript loader (or a
+ * JavaScript one, a bundle say, with `execArgv: []`: no loader to start). The child prints one JSON object per line; `onLine` sees each, with the process (to kill it or
  * write to its stdin). Bounded: a child still alive after `timeoutMs` is killed.
  * Resolves with the lines and the signal it died of, if any.
  */
 export function runTsChild<Line>(
   file: string,
   args: string[],
-  { onLine, timeoutMs = 60_000 }: { onLine?: (line: Line, proc: ChildProcess) => void; timeoutMs?: number } = {},
+  {
+    onLine,
+    timeoutMs = 60_000,
+    execArgv = process.execArgv,
+  }: { onLine?: (line: Line, proc: ChildProcess) => void; timeoutMs?: number; execArgv?: readonly string[] } = {},
 ) {
-  const proc = spawn(process.execPath, [...process.execArgv, file, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...execArgv, file, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Line[] = [];
   let buffered = '';
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {

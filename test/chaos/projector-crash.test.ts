@@ -1,29 +1,38 @@
+/**
+ * The projector killed again and again while it catches up a large backlog: each run resumes
+ * from the checkpoint the last one committed, and the read model always equals a fresh fold
+ * of the log up to its checkpoint, so no event is ever applied twice or skipped. The kill
+ * moments are seeded (CHAOS_SEED replays them); CHAOS_ROUNDS × 2 kills (6 by default,
+ * 40 in `npm run test:chaos`).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { sessionStreamName, type NewEvent } from '../../src/events/index.js';
 import { projectAll } from '../../src/projector/project-events.js';
 import { createProjector } from '../../src/projector/projector.js';
 import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
 import { newCredentialsStored, newSessionCancelled, newSessionFailed, newSessionStarted, newVmDestroyed } from '../support/events.js';
+import { bundleLedger } from '../support/ledger-bundle.js';
 import { checkpointOf, compareWithFold, sessionEvents } from '../support/read-model-check.js';
+import { seededRandom, seedFrom } from '../support/seeded-random.js';
 import { runTsChild } from '../support/ts-child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-projector-crash-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const child = fileURLToPath(new URL('../support/projector-child.ts', import.meta.url));
+// The child bundled: started once per kill, it would spend most of its life compiling under the TS loader.
+const bundle = await bundleLedger({ 'projector-child': 'test/support/projector-child.ts' });
+t.teardown(bundle.remove);
+
+const KILLS = 2 * Number(process.env.CHAOS_ROUNDS ?? 3);
+const seed = seedFrom('CHAOS_SEED');
+const random = seededRandom(seed);
+t.comment(`projector crash: ${KILLS} kills, seed ${seed} (CHAOS_SEED=${seed} replays the kill moments)`);
 
 const SESSIONS = 1000;
-/** Small batches: hundreds of transactions, so a kill lands in the middle of the run. */
+/** Small batches: hundreds of transactions, so each kill lands in the middle of the run. */
 const BATCH_SIZE = 5;
-/**
- * Each run is killed as soon as it reports a checkpoint at or past its mark, and the next run
- * resumes: the first after one batch, the second where sessions already have stored state
- * (the third event of each session is after position 2 * SESSIONS).
- */
-const KILL_MARKS = [1n, BigInt(2 * SESSIONS + SESSIONS / 4)];
 
 /** Three events a session, each shape leaving a mark that a double or a missing event would change. */
 const shapes: readonly ((id: string) => NewEvent[])[] = [
@@ -37,15 +46,19 @@ const shapes: readonly ((id: string) => NewEvent[])[] = [
 
 type Line = { started?: string; position?: string; done?: boolean };
 
-/** Runs the projector child; SIGKILLs it once it reports a checkpoint at or past `mark`. */
-const runUntilKilled = (path: string, mark: bigint) =>
-  runTsChild<Line>(child, [path, String(BATCH_SIZE)], {
+/**
+ * Runs the projector child; once it reports a checkpoint at or past `mark`, SIGKILLs it a
+ * random few milliseconds later: after that commit, or inside the next batch's transaction.
+ */
+const runUntilKilled = (path: string, mark: bigint, delayMs: number) =>
+  runTsChild<Line>(bundle.files['projector-child']!, [path, String(BATCH_SIZE)], {
+    execArgv: [],
     onLine: (line, proc) => {
-      if (line.done === undefined && line.position !== undefined && BigInt(line.position) >= mark) proc.kill('SIGKILL');
+      if (line.done === undefined && line.position !== undefined && BigInt(line.position) >= mark) setTimeout(() => proc.kill('SIGKILL'), delayMs);
     },
   });
 
-t.test('a projector killed mid-run resumes from its checkpoint: no event applied twice, none skipped', async (t) => {
+t.test('a projector killed again and again while catching up resumes from its checkpoint: no event applied twice, none skipped', async (t) => {
   const path = join(dir, 'ledger.db');
   const store = openSqliteEventStore({ path, synchronous: 'NORMAL' });
   t.teardown(() => store.close());
@@ -58,26 +71,30 @@ t.test('a projector killed mid-run resumes from its checkpoint: no event applied
   const last = events.at(-1)!.position;
   t.equal(events.length, 3 * SESSIONS);
 
-  // The comparison below would see a double or a gap: applying a batch twice, or not at all,
+  // The comparisons below would see a double or a gap: applying a batch twice, or not at all,
   // gives other rows.
   const once = projectAll(events);
   t.notSame(projectAll([...events.slice(0, 2000 + BATCH_SIZE), ...events.slice(2000)]), once, 'a batch applied twice shows');
   t.notSame(projectAll([...events.slice(0, 2000), ...events.slice(2000 + BATCH_SIZE)]), once, 'a batch skipped shows');
 
+  // Kill marks spread over the backlog, short of its end (the last run finishes it), far enough
+  // from it that a batch or two after the mark never reaches it.
+  const marks = Array.from({ length: KILLS }, () => BigInt(random.int(1, Number(last) - 100 * BATCH_SIZE))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   let checkpoint = 0n;
-  for (const mark of KILL_MARKS) {
-    const { lines, signal } = await runUntilKilled(path, mark);
-    t.equal(signal, 'SIGKILL', `killed once past ${mark}`);
-    t.equal(lines[0]?.started, String(checkpoint), 'the run started from the checkpoint the last one left');
-    t.notOk(lines.some((line) => line.done !== undefined), 'it had not reached the end');
-    const reported = BigInt(lines.filter((line) => line.position !== undefined).at(-1)!.position!);
+  for (const [index, mark] of marks.entries()) {
+    const { lines, signal } = await runUntilKilled(path, mark > checkpoint ? mark : checkpoint + 1n, random.int(0, 5));
+    const run = `run ${index + 1} (killed past ${mark})`;
+    t.equal(signal, 'SIGKILL', `${run}: killed`);
+    t.equal(lines[0]?.started, String(checkpoint), `${run}: it started from the checkpoint the last one left`);
+    t.notOk(lines.some((line) => line.done !== undefined), `${run}: it had not reached the end`);
+    const reported = BigInt(lines.filter((line) => line.position !== undefined).at(-1)?.position ?? checkpoint);
 
     const now = checkpointOf(store.database);
-    t.ok(now >= reported, `every batch it reported is in the file (${now} >= ${reported})`);
-    t.ok(now > checkpoint && now < last, `the checkpoint moved, short of the end (${checkpoint} -> ${now} of ${last})`);
+    t.ok(now >= reported, `${run}: every batch it reported is in the file (${now} >= ${reported})`);
+    t.ok(now > checkpoint && now < last, `${run}: the checkpoint moved, short of the end (${checkpoint} -> ${now} of ${last})`);
     // Whatever the kill interrupted, the file holds exactly the log up to its checkpoint.
     const { checked, differences } = await compareWithFold(store, store.database, now);
-    t.same(differences, [], `the read model equals a fresh fold of the log up to ${now} (${checked} sessions)`);
+    t.same(differences, [], `${run}: the read model equals a fresh fold of the log up to ${now} (${checked} sessions)`);
     checkpoint = now;
   }
 
