@@ -127,11 +127,14 @@ export class StorageFaultError extends LedgerError {
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
+    const what = `${faultWords[kind]} (${reason})`;
     super(
-      operation === 'open'
-        ? `cannot open the ledger database ${path} (LEDGER_DB): ${faultWords[kind]} (${reason}); ${faultFixes[kind]}`
-        : `the event store cannot ${operation}: ${faultWords[kind]} (${reason})`,
+      operation === 'open' ? `cannot open the ledger database ${path} (LEDGER_DB): ${what}; ${faultFixes[kind]}` : `the store cannot ${operation} its database: ${what}`,
       options,
     );
+    this.description = what;
   }
+
+  /** The fault in words, with what the layer below said: "the disk is full (SQLITE_FULL)". */
+  readonly description: string;
 }

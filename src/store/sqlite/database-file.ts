@@ -20,11 +20,15 @@ function createFolderOf(path: string): void {
  * Writes one page of the file (its header's `user_version`, set to what it is): SQLite opens a
  * file it may not write read-only without a word, and finds out at the first write; a full
  * disk shows only then too. So a command that is to write finds out at start, not at its
- * first append.
+ * first append. A file at SQLite's own page limit (`max_page_count`) takes that write, but no
+ * new page: it is full too.
  */
 export function probeWritable(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number | bigint;
   db.pragma(`user_version = ${version}`);
+  const pages = BigInt(db.pragma('page_count', { simple: true }) as number | bigint);
+  const limit = BigInt(db.pragma('max_page_count', { simple: true }) as number | bigint);
+  if (pages >= limit) throw new StorageFaultError('disk-full', 'write', db.name, `SQLITE_FULL: max_page_count ${limit} reached`);
 }
 
 /**
