@@ -44,7 +44,16 @@ const poll = async (what: string, check: () => Promise<boolean> | boolean, timeo
 async function faultScenario(t: Test, fault: Fault, options: { folder?: string } = {}) {
   // The projector retries every 100 ms rather than every second: the fault is over sooner.
   const ledger = await startLedger({ over: 'inject', projectorRetryDelayMs: 100, ...options });
-  t.teardown(() => ledger.close());
+  let lifted = true;
+  const lift = () => {
+    if (!lifted) fault.lift(ledger);
+    lifted = true;
+  };
+  // Lifted even when a check throws on the way: an immutable file would outlive the test.
+  t.teardown(async () => {
+    lift();
+    await ledger.close();
+  });
   const { call, controller } = ledger;
   const start = async () => {
     const started = await call('POST', '/v1/sessions', { token: controller, body: { userId: 'user-1', provider: 'gemini', browserVmId: `vm-${randomUUID()}` } });
@@ -73,6 +82,7 @@ async function faultScenario(t: Test, fault: Fault, options: { folder?: string }
   t.ok(await ledger.projector.waitForPosition(BigInt(pending.position), 5000), 'the pending session is in the read model');
   await ledger.projector.stop();
   t.equal((await appendOnce()).status, 201, 'an append before the fault');
+  lifted = false;
   fault.impose(ledger);
   ledger.projector.start();
 
@@ -100,7 +110,7 @@ async function faultScenario(t: Test, fault: Fault, options: { folder?: string }
   const swept = await sweeper.sweepOnce();
   if (fault.total) t.same(swept.expired, [], 'the sweeper expires nothing, and goes on');
 
-  fault.lift(ledger);
+  lift();
   const retried = [...refused];
   for (const eventId of retried) {
     t.equal((await append(eventId)).status, 201, 'a refused append, retried with its eventId: recorded');
