@@ -19,6 +19,7 @@ export type LedgerErrorCode =
   | 'event-id-conflict'
   | 'store-unavailable'
   | 'store-closed'
+  | 'storage-fault'
   | 'undecodable-event'
   | 'schema-too-new'
   | 'schema-behind'

@@ -12,6 +12,7 @@ import type { SqliteReadModel } from '../projector/sqlite-read-model.js';
 import type { EventStore } from '../store/port.js';
 import type { Caller, OwnerCheck } from './caller.js';
 import type { CommandHandler } from './command-handler.js';
+import type { WriteFaults } from './write-faults.js';
 import { completeLegacySession } from './complete-legacy-session.js';
 import { readiness } from './readiness.js';
 import { listSessions, readSession, sessionEvents } from './read-session.js';
@@ -30,6 +31,8 @@ export interface ApplicationDeps {
   projector: Projector;
   outcomes: OutcomesReadModel;
   commands: CommandHandler;
+  /** What the storage did to the last appends, for readiness. */
+  writeFaults: WriteFaults;
   clock: () => Date;
   readWaitMs: number;
   /** The key that signs seals; null without one. */

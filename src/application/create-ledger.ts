@@ -12,6 +12,7 @@ import { createSealer, type Sealer } from '../audit/sealer.js';
 import { createApplication, type Application } from './application.js';
 import { createCommandHandler, type CommandHandler } from './command-handler.js';
 import { openStore, type StoreChoice } from './open-store.js';
+import { createWriteFaults, type WriteFaults } from './write-faults.js';
 
 export interface LedgerOptions {
   store: StoreChoice;
@@ -27,6 +28,8 @@ export interface LedgerOptions {
   sweepIntervalMs?: number;
   /** The key that signs seals of the log, and how often `start()` seals; absent: no seals. */
   seal?: { keyFile: string; intervalMs: number } | undefined;
+  /** How long the projectors wait before trying again after a failure (a dropped subscription, a full disk). Defaults to 1 s. */
+  projectorRetryDelayMs?: number;
 }
 
 /** One ledger: its parts, built once, and the use cases over them. */
@@ -41,6 +44,8 @@ export interface Ledger {
   readonly outcomes: OutcomesReadModel;
   /** The one command handler every writer goes through: the API's use cases and the sweeper. */
   readonly commands: CommandHandler;
+  /** The storage fault the last appends met, until one is stored: what `/readyz` names. */
+  readonly writeFaults: WriteFaults;
   readonly sweeper: DeadlineSweeper | null;
   /** Seals the log on a timer once started; null without a seal key. */
   readonly sealer: Sealer | null;
@@ -64,15 +69,16 @@ export interface Ledger {
  * from a store choice and settings, and nowhere else.
  */
 export async function createLedger(options: LedgerOptions): Promise<Ledger> {
-  const { clock = () => new Date(), logger = silentLogger, providers, readWaitMs = 5000, sweepIntervalMs = 0 } = options;
+  const { clock = () => new Date(), logger = silentLogger, providers, readWaitMs = 5000, sweepIntervalMs = 0, projectorRetryDelayMs: retryDelayMs } = options;
   const opened = await openStore(options.store);
   const { store } = opened;
   const readModel = openReadModel(opened.readModelDb);
-  const projector = createProjector({ store, db: opened.readModelDb, logger: logger.child({ part: 'projector' }) });
+  const projector = createProjector({ store, db: opened.readModelDb, retryDelayMs, logger: logger.child({ part: 'projector' }) });
   const outcomes = openOutcomes(opened.readModelDb);
-  const outcomesProjector = createProjector({ store, projection: outcomes, logger: logger.child({ part: 'outcomes-projector' }) });
+  const outcomesProjector = createProjector({ store, projection: outcomes, retryDelayMs, logger: logger.child({ part: 'outcomes-projector' }) });
   const metrics = createLedgerMetrics({ projector, readModel });
-  const commands = metrics.instrument(createCommandHandler({ store, clock }));
+  const writeFaults = createWriteFaults({ probe: opened.probeWrite, clock });
+  const commands = writeFaults.track(metrics.instrument(createCommandHandler({ store, clock })));
   const sweeper =
     sweepIntervalMs > 0
       ? createDeadlineSweeper({ readModel, commands, clock, intervalMs: sweepIntervalMs, logger: logger.child({ part: 'sweeper' }) })
@@ -83,7 +89,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     options.seal && sealKey
       ? createSealer({ readModelPath, store, key: sealKey, clock, intervalMs: options.seal.intervalMs, logger: logger.child({ part: 'sealer' }) })
       : null;
-  const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, outcomes, commands, clock, readWaitMs, sealKey });
+  const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, outcomes, commands, writeFaults, clock, readWaitMs, sealKey });
   let closing: Promise<void> | null = null;
 
   return {
@@ -94,6 +100,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     outcomesProjector,
     outcomes,
     commands,
+    writeFaults,
     sweeper,
     sealer,
     sealKey,

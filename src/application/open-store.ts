@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
 import type { EventStore } from '../store/port.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sqlite/index.js';
-import { openDatabaseFile } from '../store/sqlite/database-file.js';
+import { openDatabaseFile, probeWritable } from '../store/sqlite/database-file.js';
+import { withStorageFaults } from '../store/sqlite/storage-fault.js';
 
 /**
  * Where the events live: the embedded SQLite file (which then holds the read model too), or
@@ -21,8 +22,13 @@ export interface OpenedStore {
   store: EventStore;
   /** The SQLite connection that holds the read model and its checkpoint. */
   readModelDb: Database.Database;
+  /** Writes one page of the SQLite file (the events' too, on the embedded default): a StorageFaultError if it cannot. */
+  probeWrite: () => void;
   close(): Promise<void>;
 }
+
+/** A write of one page to the connection's file, its failure said as a storage fault. */
+const probeOf = (db: Database.Database) => () => withStorageFaults(db.name, 'write', () => probeWritable(db));
 
 /**
  * The chosen event store, and the SQLite file the read model lives in: the same file as the
@@ -33,7 +39,7 @@ export interface OpenedStore {
 export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
   if (choice.kind === 'sqlite') {
     const store = openSqliteEventStore(choice);
-    return { store, readModelDb: store.database, close: () => store.close() };
+    return { store, readModelDb: store.database, probeWrite: probeOf(store.database), close: () => store.close() };
   }
   // The file first: a read-only command pointed at a missing one stops before connecting.
   // The read model can be rebuilt from the log, so it need not sync every commit.
@@ -42,6 +48,7 @@ export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
   return {
     store,
     readModelDb,
+    probeWrite: probeOf(readModelDb),
     async close() {
       await store.close();
       readModelDb.close();

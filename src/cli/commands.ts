@@ -1,3 +1,4 @@
+import { backup } from './backup.js';
 import type { CliCommand } from './command.js';
 import { demo } from './demo.js';
 import { exportCommand } from './export.js';
@@ -11,4 +12,4 @@ import { token } from './token.js';
 import { verify } from './verify.js';
 
 /** Every `ledger` command, in the order `ledger --help` lists them. */
-export const ledgerCommands: readonly CliCommand[] = [serve, token, simulate, history, demo, verify, replay, exportCommand, seal, importLegacy];
+export const ledgerCommands: readonly CliCommand[] = [serve, token, simulate, history, demo, verify, replay, exportCommand, seal, backup, importLegacy];

@@ -4,8 +4,12 @@ import { LedgerError, type LedgerErrorCode } from '../ledger-error.js';
 import { UsageError, type CliCommand, type CliContext, type ParsedArguments } from './command.js';
 import { commandHelp, HELP_OPTION, overview, usageOf } from './help.js';
 
-/** The ledger's database cannot be opened as the command needs it: said in one line, exit 1. */
-const UNOPENABLE: ReadonlySet<LedgerErrorCode> = new Set(['missing-database', 'schema-behind', 'schema-too-new']);
+/**
+ * The ledger's database cannot be opened as the command needs it, or its storage failed it
+ * (not a database, read-only, a full disk, a folder that cannot be made): said in one line
+ * that names the file and the fix, exit 1, no stack trace.
+ */
+const UNOPENABLE: ReadonlySet<LedgerErrorCode> = new Set(['missing-database', 'schema-behind', 'schema-too-new', 'storage-fault']);
 
 const asksForHelp = (args: readonly string[]) => {
   const end = args.indexOf('--');

@@ -3,9 +3,8 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ProblemKind } from '../contract/index.js';
 import { LedgerError } from '../ledger-error.js';
-import { StoreUnavailableError } from '../store/errors.js';
 import { internalProblem, problemBody, ProblemError, validationProblem } from './problem-error.js';
-import { problemOfLedgerError } from './problem-of-error.js';
+import { logStoreTrouble, problemOfLedgerError } from './problem-of-error.js';
 
 /** Errors fastify and its plugins raise before a handler runs, by their code. */
 const frameworkProblems: Record<string, ProblemKind> = {
@@ -57,8 +56,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
 export const problemDetails = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      // What the operator needs to see: why the store could not be reached.
-      if (error instanceof StoreUnavailableError) request.log.warn({ err: error.cause }, 'the event store is not reachable');
+      logStoreTrouble(error, request.log);
       const problem = problemOf(error);
       if (problem && problem.kind !== 'internal') return sendProblem(reply, request, problem);
       request.log.error({ err: error }, 'unhandled error');

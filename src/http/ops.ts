@@ -55,14 +55,17 @@ export const opsRoutes = fp<OpsRoutesOptions>(
           security: noSecurity,
           response: {
             200: ReadyJson.describe('Ready'),
-            503: problem('Not ready (`unavailable`): the event store is not reachable, or the projector has stopped, is not running or is catching up'),
+            503: problem(
+              'Not ready (`unavailable`): the event store is not reachable or cannot write, or the projector cannot write the read model, has stopped, ' +
+                'is not running or is catching up; a storage fault is named in `fault` (`of`, `kind`, `since`)',
+            ),
           },
         },
       },
       async () => {
         const readiness = await application.readiness();
         if (readiness.ready) return { status: 'ready' as const, ...readiness.state };
-        throw new ProblemError('unavailable', readiness.reason, { ...readiness.state });
+        throw new ProblemError('unavailable', readiness.reason, { ...readiness.state, ...(readiness.fault && { fault: readiness.fault }) });
       },
     );
 

@@ -1,9 +1,10 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { ProblemKind } from '../contract/index.js';
 import type { InvalidInputError, ReadModelLaggingError } from '../application/errors.js';
 import type { DomainError } from '../decide/index.js';
 import type { InvalidEventError } from '../events/index.js';
 import type { LedgerError, LedgerErrorCode } from '../ledger-error.js';
-import type { EventIdConflictError, WrongExpectedRevisionError } from '../store/errors.js';
+import { StorageFaultError, StoreUnavailableError, type EventIdConflictError, type WrongExpectedRevisionError } from '../store/errors.js';
 import { internalProblem, ProblemError, validationProblem } from './problem-error.js';
 
 /** How one code of the ledger's errors answers on the wire. */
@@ -40,6 +41,15 @@ const answers: { [Code in LedgerErrorCode]: Answer } = {
   // Retrying is safe: an append that did reach the store is found by its event ids.
   'store-unavailable': (error: LedgerError) =>
     new ProblemError('unavailable', `${error.message}; retry with the same eventId`, {}, { 'retry-after': '1' }),
+  // Nothing of the write was stored: a retry with the same event ids, once the fault is gone,
+  // records it once. A lock held by another process passes soon; a full disk needs an operator.
+  'storage-fault': (error: StorageFaultError) =>
+    new ProblemError(
+      'unavailable',
+      `${error.message}; ${error.operation === 'write' ? 'nothing was recorded: retry with the same eventId' : 'retry later'}`,
+      { fault: error.kind },
+      { 'retry-after': error.kind === 'busy' ? '1' : '5' },
+    ),
   'read-model-lagging': (error: ReadModelLaggingError) =>
     new ProblemError(
       'projection-lagging',
@@ -58,4 +68,16 @@ const answers: { [Code in LedgerErrorCode]: Answer } = {
 /** The answer to one of the ledger's own errors, by its code. */
 export function problemOfLedgerError(error: LedgerError): ProblemError {
   return (answers[error.code] as (error: LedgerError) => ProblemError)(error);
+}
+
+/**
+ * What the operator needs to see of a store that failed a request, in one warning (the answer
+ * says less): why it could not be reached, or what the storage did. Never the request's body.
+ */
+export function logStoreTrouble(error: unknown, log: FastifyBaseLogger): void {
+  if (error instanceof StoreUnavailableError) log.warn({ err: error.cause }, 'the event store is not reachable');
+  if (error instanceof StorageFaultError) {
+    const { kind, operation, path, reason } = error;
+    log.warn({ err: error.cause, fault: kind, operation, path, reason }, `the event store cannot ${operation}: ${kind}`);
+  }
 }

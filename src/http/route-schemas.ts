@@ -17,7 +17,7 @@ const meanings = {
   413: 'The body is larger than the ledger takes (`payload-too-large`)',
   415: 'The body is not `application/json` (`unsupported-media-type`)',
   429: 'This token already holds as many open watches as it may (`too-many-watches`)',
-  503: 'The event store is not reachable (`unavailable`, with `Retry-After`); retrying is safe',
+  503: 'The event store is not reachable, or its storage fails it (`unavailable`, with `Retry-After`; `fault` names a full disk, a read-only file, …); retrying is safe (a write with the same `eventId`)',
 } as const;
 
 export type ProblemStatus = keyof typeof meanings;

@@ -29,7 +29,7 @@ export const vmRoutes = fp<{ application: Application }>(
             ...problems(400, 401, 403, 413, 415),
             404: problem('No session ran in that VM (`not-found`)'),
             409: problem('This VM was reported before, with the same `eventId` (or none), and another `reason` (`conflict`); nothing was written'),
-            503: problem('The read model has not caught up with the sessions started (`projection-lagging`), or the event store is not reachable (`unavailable`); retry after `Retry-After`'),
+            503: problem('The read model has not caught up with the sessions started (`projection-lagging`), or the event store is not reachable or cannot write (`unavailable`: a full disk, a read-only file); retry after `Retry-After`'),
           },
         },
       },

@@ -3,6 +3,7 @@ import { bucketKey, initialState, outcomeOf, type OutcomeBucket } from '../../pr
 import type { SessionStatus } from '../contract/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { assertTableName, migrate } from '../store/sqlite/migrations.js';
+import { withStorageFaults } from '../store/sqlite/storage-fault.js';
 import { foldStateFromJson, foldStateToJson } from './fold-state-json.js';
 import { projectEvents } from './project-events.js';
 import type { Projection } from './projection.js';
@@ -113,7 +114,8 @@ export function openOutcomes(db: Database.Database, tables: OutcomeTables = OUTC
   return {
     name,
     checkpoint,
-    apply: (events) => apply.immediate(events),
+    // A full disk or a read-only file is the storage's fault, which the projector waits out.
+    apply: (events) => withStorageFaults(db.name, 'write', () => apply.immediate(events)),
     counts(fromHour, toHour, provider) {
       const rows = (provider === undefined ? statements.counts.all(fromHour, toHour) : statements.countsOfProvider.all(fromHour, toHour, provider)) as CountRow[];
       return rows.map(countOf);

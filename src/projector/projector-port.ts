@@ -1,3 +1,4 @@
+import type { StorageFaultError } from '../store/errors.js';
 import type { SessionRow } from './session-row.js';
 
 /** What the projector tells the rest of the ledger. */
@@ -13,6 +14,8 @@ export interface Projector {
   readonly caughtUp: boolean;
   /** Why the projector stopped by itself, if it did. */
   readonly failure: Error | null;
+  /** Why it cannot write the read model now (a full disk, a read-only file), while it retries; null once a batch commits. */
+  readonly fault: StorageFaultError | null;
   /** Resolves true once `position` has reached `target`, false after `timeoutMs`. */
   waitForPosition(target: bigint, timeoutMs: number): Promise<boolean>;
   /** How many positions the store is ahead of the read model. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { SESSION_CATEGORY, type RecordedEvent } from '../events/index.js';
-import { StoreClosedError } from '../store/errors.js';
+import { StorageFaultError, StoreClosedError } from '../store/errors.js';
 import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
 import { silentLogger, type PartLogger } from '../part-logger.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
@@ -83,6 +83,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   let running = false;
   let caughtUp = false;
   let failure: Error | null = null;
+  let fault: StorageFaultError | null = null;
   let stopping: AbortController | null = null;
   let subscription: Subscription | null = null;
   let loop: Promise<void> = Promise.resolve();
@@ -97,7 +98,13 @@ export function createProjector(options: ProjectorOptions): Projector {
     try {
       applied = projection.apply(events);
     } catch (error) {
+      // The storage's fault passes (room is made, the file made writable): retried, not the end.
+      if (error instanceof StorageFaultError) throw error;
       throw new BatchFailed(error);
+    }
+    if (fault !== null) {
+      logger.info({ position: String(applied.position) }, 'projector writes the read model again');
+      fault = null;
     }
     // Another projector on this file may have applied some or all of them, and more.
     if (applied.position > position) position = applied.position;
@@ -186,10 +193,21 @@ export function createProjector(options: ProjectorOptions): Projector {
           if (signal.aborted) return;
           // The read model stays at its checkpoint and is no longer live until it catches up again.
           caughtUp = false;
-          logger.warn(
-            { err: error, position: String(position), retryInMs: retryDelayMs },
-            'projector subscription failed; resubscribing from the checkpoint',
-          );
+          if (error instanceof StorageFaultError) {
+            // Said when it starts or changes, not at every retry: a full disk can last.
+            if (fault?.kind !== error.kind) {
+              logger.error(
+                { err: error.cause, fault: error.kind, reason: error.reason, path: error.path, position: String(position), retryEveryMs: retryDelayMs },
+                'projector cannot write the read model; it retries from its checkpoint until it can',
+              );
+            }
+            fault = error;
+          } else {
+            logger.warn(
+              { err: error, position: String(position), retryInMs: retryDelayMs },
+              'projector subscription failed; resubscribing from the checkpoint',
+            );
+          }
           await sleep(retryDelayMs, undefined, { signal }).catch(() => {});
         }
       }
@@ -232,6 +250,9 @@ export function createProjector(options: ProjectorOptions): Projector {
     },
     get failure() {
       return failure;
+    },
+    get fault() {
+      return fault;
     },
 
     waitForPosition(target, timeoutMs) {

@@ -3,6 +3,7 @@ import { initialState } from '../../projections/index.js';
 import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, withLegacyColumns, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
 import { sessionStreamName, type RecordedEvent } from '../events/index.js';
 import { assertTableName, migrate } from '../store/sqlite/migrations.js';
+import { withStorageFaults } from '../store/sqlite/storage-fault.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
 import { byPosition, projectEvents } from './project-events.js';
 import type { AppliedBatch } from './projection.js';
@@ -205,7 +206,8 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
     checkpoint,
 
     applyBatch(name, events) {
-      return applyInTransaction.immediate(name, events);
+      // A full disk or a read-only file is the storage's fault, which the projector waits out.
+      return withStorageFaults(db.name, 'write', () => applyInTransaction.immediate(name, events));
     },
   };
 }

@@ -38,11 +38,15 @@ export interface TestLedgerOptions {
   clock?: () => Date;
   /** The console's files; `dist/console` by default. */
   consoleRoot?: string;
+  /** Where the test's own folder (and the SQLite file in it) is made: the system's temporary folder by default. */
+  folder?: string;
+  /** How long the projectors wait before trying again after a failure; 1 s by default. */
+  projectorRetryDelayMs?: number;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
 async function startTestLedger(options: TestLedgerOptions = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
+  const dir = mkdtempSync(join(options.folder ?? tmpdir(), 'ledger-http-'));
   const dbPath = join(dir, 'ledger.db');
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
@@ -50,7 +54,15 @@ async function startTestLedger(options: TestLedgerOptions = {}) {
     ? { kind: 'eventstoredb', ...options.eventStoreDb, readModelPath: dbPath }
     : { kind: 'sqlite', path: dbPath, synchronous: options.synchronous };
   const seal = options.sealKeyFile === undefined ? undefined : { keyFile: options.sealKeyFile, intervalMs: 3_600_000 };
-  const ledger = await createLedger({ store, logger, clock: options.clock, providers: PROVIDERS, readWaitMs: options.readWaitMs ?? 2000, seal });
+  const ledger = await createLedger({
+    store,
+    logger,
+    clock: options.clock,
+    providers: PROVIDERS,
+    readWaitMs: options.readWaitMs ?? 2000,
+    seal,
+    projectorRetryDelayMs: options.projectorRetryDelayMs,
+  });
   ledger.start();
   return { ledger, dir, dbPath, logs, logger };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { LedgerError } from '../../ledger-error.js';
+import { withStorageFaults } from './storage-fault.js';
 
 /**
  * A schema as an ordered list of migrations, and the table where a database records the last
@@ -91,6 +92,11 @@ export class SchemaBehindError extends LedgerError {
  * read-only is only checked: it must already be at the last migration.
  */
 export function migrate(db: Database.Database, schema: Schema = eventStoreSchema): number {
+  // Run as a file is opened: a corrupt file or a full disk stops the command there, said as such.
+  return withStorageFaults(db.name, 'open', () => migrateNow(db, schema));
+}
+
+function migrateNow(db: Database.Database, schema: Schema): number {
   const { versionTable, migrations: steps } = schema;
   assertTableName(versionTable);
   if (db.readonly) {

@@ -25,6 +25,7 @@ import { appendSignalFor } from './append-signal.js';
 import { openDatabaseFile } from './database-file.js';
 import { liveSubscription } from './live-subscription.js';
 import { migrate } from './migrations.js';
+import { withStorageFaults } from './storage-fault.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -79,8 +80,13 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000, access = 'create' } = options;
   const codec = options.codec ?? ledgerEventCodec;
   const db = openDatabaseFile(path, { access, busyTimeoutMs, synchronous });
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   db.defaultSafeIntegers(true);
-  migrate(db);
   const wake = appendSignalFor(path);
 
   const statements = {
@@ -123,7 +129,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     metadataJson: row.metadata,
     hash: row.hash,
   });
-  const storedRows = (statement: Database.Statement, ...params: unknown[]) => (statement.all(...params) as EventRow[]).map(storedOf);
+  /** A query's answer; a disk that fails it is a StorageFaultError. */
+  const read = <T>(query: () => T): T => withStorageFaults(path, 'read', query);
+  const storedRows = (statement: Database.Statement, ...params: unknown[]) => read(() => statement.all(...params) as EventRow[]).map(storedOf);
   const rows = (statement: Database.Statement, ...params: unknown[]) => storedRows(statement, ...params).map((stored) => codec.decode(stored));
 
   /** The hash the stream's next event links to: its head's, or, before the chain, the one its events give. */
@@ -137,7 +145,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     const ids = JSON.stringify(events.map((event) => event.eventId));
     const earlier = earlierResultOf(streamName, events, rows(statements.byIds, ids));
     if (earlier) return earlier;
-    const head = statements.head.get(streamName) as EventRow | undefined;
+    const head = read(() => statements.head.get(streamName) as EventRow | undefined);
     const current = head?.revision ?? null;
     if (expectedRevisionMismatch(expectedRevision, current)) {
       throw new WrongExpectedRevisionError(streamName, expectedRevision, current);
@@ -173,7 +181,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const request = prepareAppend(codec, streamName, events, appendOptions);
       // IMMEDIATE takes the write lock before reading, so two processes appending to one
       // stream are serialised and the loser sees the winner's revision.
-      const result = appendInTransaction.immediate(request);
+      // A full disk, a file made read-only, a lock held too long: the transaction is rolled
+      // back, nothing of it stored, and the caller told so (StorageFaultError), not a bug.
+      const result = withStorageFaults(path, 'write', () => appendInTransaction.immediate(request));
       if (!result.alreadyRecorded) wake.signal.notify();
       return result;
     },
@@ -209,9 +219,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async readStreamNames({ after = '', category, maxCount = DEFAULT_READ_ALL_PAGE }: ReadStreamNamesOptions = {}) {
       ensureOpen();
       const limit = limitOf(maxCount);
-      if (category === undefined) return statements.streamNames.all(after, limit) as string[];
+      if (category === undefined) return read(() => statements.streamNames.all(after, limit) as string[]);
       // Every name of the category begins with it, and sorts before it followed by the next character after '-'.
-      return statements.streamNamesOfCategory.all(after, category, `${category}.`, category, limit) as string[];
+      return read(() => statements.streamNamesOfCategory.all(after, category, `${category}.`, category, limit) as string[]);
     },
 
     subscribe({ after = 0n, category }: SubscribeOptions = {}) {
@@ -227,7 +237,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async lastPosition({ category }: { category?: string } = {}) {
       ensureOpen();
-      const position = category === undefined ? statements.lastPosition.get() : statements.lastPositionOfCategory.get(category);
+      const position = read(() => (category === undefined ? statements.lastPosition.get() : statements.lastPositionOfCategory.get(category)));
       return position as bigint;
     },
 
