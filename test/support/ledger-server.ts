@@ -38,6 +38,8 @@ export interface TestLedgerOptions {
   clock?: () => Date;
   /** The console's files; `dist/console` by default. */
   consoleRoot?: string;
+  /** The longest a token may live (LEDGER_TOKEN_MAX_TTL); a day by default. */
+  tokenMaxTtlSeconds?: number;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -100,6 +102,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     watchGraceMs: options.watchGraceMs ?? 0,
     corsOrigins: options.corsOrigins,
     consoleRoot: options.consoleRoot,
+    tokenMaxTtlSeconds: options.tokenMaxTtlSeconds,
   });
   const answeredStatuses = recordAnsweredStatuses(app);
   reportToTheSuite(app, answeredStatuses);
@@ -119,7 +122,9 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
       return { status: answer.status, headers: answer.headers, text: await answer.text() };
     };
   }
-  const sign = createTokenSigner(JWT_SECRET, ledger.clock);
+  // On the system's clock, as the ledger checks tokens: a test that sets the ledger's clock
+  // elsewhere still holds tokens that are good now, for `ttlMs`.
+  const sign = createTokenSigner(JWT_SECRET, () => new Date());
   const token = (principal: Principal, ttlMs = 600_000) => sign(principal, new Date(Date.now() + ttlMs));
 
   return {
