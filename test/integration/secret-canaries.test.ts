@@ -161,6 +161,8 @@ t.test('every route, with canaries in every field a client can send', async (t) 
     ['GET', `/v1/sessions/${id}`, { extra: { cookie: `${CONSOLE_COOKIE}=${canary('console cookie')}` } }, 401],
     ['POST', '/v1/sessions', { token: controller, body: { userId: owner, provider: 'gemini', browserVmId: 'vm-x', accessToken: canary('unknown body field') } }, 400],
     ['POST', '/v1/sessions', { token: controller, body: { userId: owner, provider: 'gemini', browserVmId: 'vm-x', expiresAt: canary('expiresAt') } }, 400],
+    // A provider is stored data: the 400 for one outside the configured list quotes it, and that is all.
+    ['POST', '/v1/sessions', { token: controller, body: { userId: owner, provider: canary('provider', ['answers']), browserVmId: 'vm-x' } }, 400],
     ['POST', events, { token: controller, body: { ...credentials(), eventId: canary('eventId') } }, 400],
     ['POST', events, { token: controller, body: { ...credentials(), expectedRevision: canary('expectedRevision') } }, 400],
     ['POST', events, { token: controller, body: fact('CredentialsStored', { provider: 'gemini', credentialRef: 'c', refreshToken: canary('unknown data field') }) }, 400],
