@@ -33,9 +33,9 @@ const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toStrin
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /** A JWT with this header and payload, its signature an HMAC of `hash` with `key`. */
-function hmacJwt(header: object, payload: object, { key = JWT_SECRET, hash = 'sha256' } = {}) {
+function hmacJwt(header: object, payload: object, { key, hash = 'sha256' }: { key?: string | Buffer; hash?: string } = {}) {
   const signed = `${base64url(header)}.${base64url(payload)}`;
-  return `${signed}.${createHmac(hash, key).update(signed).digest('base64url')}`;
+  return `${signed}.${createHmac(hash, key ?? JWT_SECRET).update(signed).digest('base64url')}`;
 }
 const hs256 = (payload: object) => hmacJwt({ alg: 'HS256', typ: 'JWT' }, payload);
 /** Valid for ten minutes from now. */
@@ -370,6 +370,11 @@ t.test('a watch ticket: forged, unsigned, expired or spent is a 401 naming why; 
     'signed with the bearer secret': { ticket: hs256(claims), detail: /signature/ },
     'HS512': { ticket: hmacJwt({ alg: 'HS512', typ: 'JWT' }, claims, { hash: 'sha512' }), detail: /HS256/ },
     'a bearer token': { ticket: controllerToken, detail: /signature/ },
+    // Signed with the tickets' own key (derived from the secret), but naming no watch.
+    'no watch in it': {
+      ticket: hmacJwt({ alg: 'HS256', typ: 'JWT' }, { jti: randomUUID(), exp: seconds() + 30 }, { key: createHmac('sha256', JWT_SECRET).update('session-ledger watch tickets').digest() }),
+      detail: /not one this ledger issued/,
+    },
   };
   for (const [what, { ticket, detail }] of Object.entries(tickets)) {
     const answer = await cell(t, `${what}: 401`, watch(shared.sessionId, ticket), {}, 401);
@@ -401,6 +406,11 @@ t.test("`ledger token`'s tokens pass, up to the cap; over it, it refuses to mint
   t.equal(lowered.code, 0, `a lower cap shortens the default ttl: ${lowered.stderr}`);
   const { iat, exp } = JSON.parse(Buffer.from(lowered.stdout.trim().split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
   t.equal(exp - iat, 1800, 'to the cap');
+  for (const [cap, why] of [['forever', /a number of seconds/], ['10s', /at least a minute/], ['31d', /at most 30 days/]] as const) {
+    const refused = await runInProcess(['token', '--role', 'auditor'], { ...env, LEDGER_TOKEN_MAX_TTL: cap });
+    t.equal(refused.code, 2, `LEDGER_TOKEN_MAX_TTL=${cap}: a configuration error`);
+    t.match(refused.stderr, why);
+  }
 });
 
 t.test('a token without iat (as minted before it was required) is held to the cap from now', async (t) => {
