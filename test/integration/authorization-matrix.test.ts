@@ -382,6 +382,12 @@ t.test('a watch ticket: forged, unsigned, expired or spent is a 401 naming why; 
     t.match(answer.body?.detail, /watch ticket/, `${what}: and that it is about the ticket`);
   }
   await cell(t, 'a ticket for another session: 403', watch(elsewhere.sessionId, issued.ticket), {}, 403);
+  const briefExp = seconds() + 5;
+  const brief = await ledger.call('POST', '/v1/watch-tickets', {
+    token: hs256({ role: 'frontend', sub: `user:${owner}`, userId: owner, iat: seconds(), exp: briefExp }),
+    body: { sessionId: shared.sessionId },
+  });
+  t.ok(Date.parse(WatchTicketJson.parse(brief.body).expiresAt) <= briefExp * 1000, 'a ticket never outlives the token it was asked for with');
   await cell(t, 'the ticket, for its session: 200', watch(shared.sessionId, issued.ticket), {}, 200);
   const spent = await cell(t, 'the ticket again: 401', watch(shared.sessionId, issued.ticket), {}, 401);
   t.match(spent.body?.detail, /used/);
