@@ -19,7 +19,7 @@ const TicketClaims = z.object({
 export interface WatchTickets {
   /** A ticket to open the watch of `sessionId` once, as `principal`, within `TICKET_TTL_MS` and before `notAfter` (its token's expiry). */
   issue(principal: Principal, sessionId: string, notAfter: Date): { ticket: string; expiresAt: string };
-  /** The principal a ticket was issued to, once: an expired, used, forged or foreign ticket is a 401. */
+  /** The principal a ticket was issued to, once: an expired, used or forged ticket is a 401 naming why; one for another session a 403. */
   redeem(ticket: string, sessionId: string): Principal;
 }
 
