@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Provider } from './contract/index.js';
+import { Duration } from './duration.js';
 import { LedgerError } from './ledger-error.js';
 
 /**
@@ -33,6 +34,14 @@ const Environment = z.object({
     .min(32, 'at least 32 characters')
     .optional()
     .describe('the secret tokens are signed with (32+ characters); unset, `serve` keeps a random one in <LEDGER_DB>.jwt-secret (mode 0600)'),
+  // A token with no end, or one good for a year, is a leak waiting to last: every token must
+  // expire, and within this cap. At least a minute, at most 30 days.
+  LEDGER_TOKEN_MAX_TTL: z
+    .string()
+    .default('24h')
+    .pipe(Duration)
+    .pipe(z.number().int().min(60, 'at least a minute').max(30 * 86_400, 'at most 30 days'))
+    .describe('the longest a token may live (exp - iat, and from now), in seconds or with s, m, h or d; a longer one is refused, `token` mints none'),
   LEDGER_PROVIDERS: z
     .string()
     .default('gemini,codex,claude-code')

@@ -10,7 +10,7 @@ import type { SealKey } from '../audit/seals.js';
 import { verifyLedger } from '../audit/verify.js';
 import type { SqliteReadModel } from '../projector/sqlite-read-model.js';
 import type { EventStore } from '../store/port.js';
-import type { Caller, OwnerCheck } from './caller.js';
+import type { Caller, SessionVisibility } from './caller.js';
 import type { CommandHandler } from './command-handler.js';
 import type { WriteFaults } from './write-faults.js';
 import { completeLegacySession } from './complete-legacy-session.js';
@@ -50,11 +50,11 @@ export function createApplication(deps: ApplicationDeps) {
     recordVmDestroyed: (vmId: string, input: VmDestroyedInput, actor: Actor) => recordVmDestroyed(deps, vmId, input, actor),
     completeLegacySession: (sessionId: string, input: { credentialRef?: string | undefined }, caller: Caller) =>
       completeLegacySession(deps, sessionId, input, caller),
-    readSession: (sessionId: string, query: SessionQuery, mayUse: OwnerCheck) => readSession(deps, sessionId, query, mayUse),
-    sessionEvents: (sessionId: string, mayUse: OwnerCheck) => sessionEvents(deps, sessionId, mayUse),
-    sessionTimeline: (sessionId: string, mayUse: OwnerCheck) => sessionTimeline(deps, sessionId, mayUse),
+    readSession: (sessionId: string, query: SessionQuery, maySee: SessionVisibility) => readSession(deps, sessionId, query, maySee),
+    sessionEvents: (sessionId: string, maySee: SessionVisibility) => sessionEvents(deps, sessionId, maySee),
+    sessionTimeline: (sessionId: string, maySee: SessionVisibility) => sessionTimeline(deps, sessionId, maySee),
     listSessions: (query: ListQuery) => listSessions(deps, query),
-    startWatch: (sessionId: string, lastEventId: bigint | undefined, mayUse: OwnerCheck) => startWatch(deps, sessionId, lastEventId, mayUse),
+    startWatch: (sessionId: string, lastEventId: bigint | undefined, maySee: SessionVisibility) => startWatch(deps, sessionId, lastEventId, maySee),
     readiness: () => readiness(deps),
     verify: () => verifyLedger(deps),
     seals: () => sealsDocument(deps.readModelDb, deps.sealKey?.publicKeyPem ?? null),

@@ -4,7 +4,7 @@ import { sessionDecider, sessionOfCommand, type SessionCommand } from '../decide
 import { currentSchemaVersion, ledgerUpcasters, sessionStreamName, type Actor, type EventMetadataInput, type RecordedEvent } from '../events/index.js';
 import { WrongExpectedRevisionError } from '../store/errors.js';
 import type { EventStore } from '../store/port.js';
-import type { OwnerCheck } from './caller.js';
+import type { SessionVisibility } from './caller.js';
 
 /** Who sends a command, and the idempotency key of the event it records. */
 export interface CommandEnvelope {
@@ -33,11 +33,12 @@ export interface HandledCommand {
 }
 
 /**
- * `guard` sees the folded state of a session that exists before `decide`, and may throw to
- * refuse the command: the HTTP layer checks there that the session is the caller's.
+ * `maySee` is asked about a session that exists before `decide`: one the caller may not see
+ * is handled as a stream with no events, so the command meets exactly the refusals it would
+ * for a session never started (not found; or, with an expected revision, a mismatch with none).
  * Authorization only; the domain's refusals are `decide`'s.
  */
-export type CommandHandler = (command: SessionCommand, envelope: CommandEnvelope, guard?: OwnerCheck) => Promise<HandledCommand>;
+export type CommandHandler = (command: SessionCommand, envelope: CommandEnvelope, maySee?: SessionVisibility) => Promise<HandledCommand>;
 
 export interface CommandHandlerOptions {
   store: EventStore;
@@ -57,15 +58,16 @@ export interface CommandHandlerOptions {
 export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandHandlerOptions): CommandHandler {
   const { decide, evolve } = sessionDecider;
 
-  return async function handle(command, envelope, guard) {
-    const streamName = sessionStreamName(sessionOfCommand(command));
+  return async function handle(command, envelope, maySee) {
+    const sessionId = sessionOfCommand(command);
+    const streamName = sessionStreamName(sessionId);
     const { eventId, actor, correlationId, causationId } = envelope;
     for (let attempt = 1; ; attempt++) {
-      const history = await store.readStream(streamName);
+      const stored = await store.readStream(streamName);
+      // Another's session is, to this caller, one with no events: `decide` refuses it as not found.
+      const history = stored.length === 0 || maySee === undefined || maySee(sessionId, fold(stored)) ? stored : [];
       const retried = history.findIndex((event) => event.eventId === eventId);
       const state = fold(retried === -1 ? history : history.slice(0, retried));
-      // A session with no events has no owner to check: `decide` refuses it, as not found.
-      if (state.revision >= 0n) guard?.(state);
       if (retried === -1 && envelope.expectedRevision !== undefined && envelope.expectedRevision !== state.revision) {
         throw new WrongExpectedRevisionError(streamName, envelope.expectedRevision, state.revision < 0n ? null : state.revision);
       }

@@ -16,6 +16,6 @@ export function completeLegacySession(
   return deps.commands(
     { type: 'CompleteLegacySession', data: { sessionId, credentialRef: credentialRef ?? `legacy:${sessionId}` } },
     { eventId: derivedEventId(`legacy-complete/${sessionId}`), actor: caller.actor },
-    caller.mayUse,
+    caller.maySee,
   );
 }

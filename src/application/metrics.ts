@@ -51,9 +51,9 @@ export function createLedgerMetrics({ projector, readModel }: { projector: Proje
 
   /** The same handler, timing each command that decides a fact and counting it by type and outcome. */
   function instrument(handle: CommandHandler): CommandHandler {
-    return async (command, envelope, guard) => {
+    return async (command, envelope, maySee) => {
       const stop = appendSeconds.startTimer();
-      const handled = await handle(command, envelope, guard);
+      const handled = await handle(command, envelope, maySee);
       if (handled.type !== null) {
         stop({ type: handled.type });
         appends.inc({ type: handled.type, outcome: handled.alreadyRecorded ? 'already_recorded' : 'recorded' });

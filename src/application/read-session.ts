@@ -6,7 +6,7 @@ import type { Projector } from '../projector/projector-port.js';
 import type { ReadModel, SessionPage } from '../projector/read-model.js';
 import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
 import type { EventStore } from '../store/port.js';
-import type { OwnerCheck } from './caller.js';
+import type { SessionVisibility } from './caller.js';
 import { ReadModelLaggingError } from './errors.js';
 
 /** What a read waits on: the projector, for at most `readWaitMs`. */
@@ -24,13 +24,14 @@ export async function awaitReadModel({ projector, readWaitMs }: ReadWaitDeps, af
 
 /**
  * A session: the read model's row, after waiting for the position `after` names; or, with
- * `asOf`, its stream folded as of a position or a moment.
+ * `asOf`, its stream folded as of a position or a moment. One the caller may not see is not
+ * found, with the same error as one that does not exist.
  */
 export async function readSession(
   deps: ReadWaitDeps & { store: EventStore; readModel: ReadModel },
   sessionId: string,
   { after, asOf }: SessionQuery,
-  mayUse: OwnerCheck,
+  maySee: SessionVisibility,
 ): Promise<SessionRow> {
   if (after !== undefined) await awaitReadModel(deps, BigInt(after));
   let row: SessionRow | null;
@@ -40,17 +41,16 @@ export async function readSession(
     const state = foldAsOf(await deps.store.readStream(sessionStreamName(sessionId)), asOfPoint(asOf));
     row = state.revision < 0n ? null : sessionRowOf(sessionId, state);
   }
-  if (!row) throw new SessionNotFoundError(sessionId, asOf === undefined ? `no session ${sessionId}` : `no session ${sessionId} as of ${asOf}`);
-  mayUse(row);
+  if (!row || !maySee(sessionId, row)) {
+    throw new SessionNotFoundError(sessionId, asOf === undefined ? `no session ${sessionId}` : `no session ${sessionId} as of ${asOf}`);
+  }
   return row;
 }
 
-
-/** A session's raw stream, every event with its metadata. */
-export async function sessionEvents(deps: { store: EventStore }, sessionId: string, mayUse: OwnerCheck): Promise<RecordedEvent[]> {
+/** A session's raw stream, every event with its metadata; not found when the caller may not see it. */
+export async function sessionEvents(deps: { store: EventStore }, sessionId: string, maySee: SessionVisibility): Promise<RecordedEvent[]> {
   const events = await deps.store.readStream(sessionStreamName(sessionId));
-  if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
-  mayUse(fold(events));
+  if (events.length === 0 || !maySee(sessionId, fold(events))) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
   return events;
 }
 

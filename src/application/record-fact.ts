@@ -32,5 +32,5 @@ export async function recordFact(deps: { commands: CommandHandler }, input: Reco
   const fact = { type: input.fact.type, data: { ...input.fact.data, sessionId } } as PostedFact;
   const command: SessionCommand =
     fact.type === 'SessionCancelled' ? { type: 'CancelSession', data: fact.data } : { type: 'RecordFact', data: { fact } };
-  return deps.commands(command, { eventId, actor: caller.actor, correlationId, causationId, expectedRevision }, caller.mayUse);
+  return deps.commands(command, { eventId, actor: caller.actor, correlationId, causationId, expectedRevision }, caller.maySee);
 }

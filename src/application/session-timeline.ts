@@ -4,7 +4,7 @@ import { SessionNotFoundError } from '../decide/index.js';
 import { sessionStreamName, type RecordedEvent } from '../events/index.js';
 import { chainBreakOf, headHash, type ChainBreak } from '../store/hash-chain.js';
 import type { EventStore } from '../store/port.js';
-import type { OwnerCheck } from './caller.js';
+import type { SessionVisibility } from './caller.js';
 
 /** One event of a session, with what the fold made of it. */
 export interface TimelineStep {
@@ -26,11 +26,11 @@ export interface SessionTimeline {
  * fold as the projector's gives after it, and the anomalies it showed; and its hash chain,
  * checked over the events as stored.
  */
-export async function sessionTimeline(deps: { store: EventStore }, sessionId: string, mayUse: OwnerCheck): Promise<SessionTimeline> {
+export async function sessionTimeline(deps: { store: EventStore }, sessionId: string, maySee: SessionVisibility): Promise<SessionTimeline> {
   const streamName = sessionStreamName(sessionId);
   const events = await deps.store.readStream(streamName);
-  if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
-  mayUse(fold(events));
+  // One the caller may not see is not found, as one that does not exist.
+  if (events.length === 0 || !maySee(sessionId, fold(events))) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
   // As many as were folded: an event appended between the two reads waits for the next look.
   const stored = (await deps.store.readStoredStream(streamName)).slice(0, events.length);
   let state = initialState;

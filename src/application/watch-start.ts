@@ -4,7 +4,7 @@ import { sessionStreamName } from '../events/index.js';
 import type { ReadModel } from '../projector/read-model.js';
 import { sessionRowOf, type SessionRow } from '../projector/session-row.js';
 import type { EventStore } from '../store/port.js';
-import type { OwnerCheck } from './caller.js';
+import type { SessionVisibility } from './caller.js';
 
 /** Where a watch stands: the last position it has considered, the status it last told, and when the session last changed. */
 export interface Told {
@@ -42,17 +42,18 @@ export async function startWatch(
   deps: { readModel: ReadModel; store: EventStore },
   sessionId: string,
   lastEventId: bigint | undefined,
-  mayUse: OwnerCheck,
+  maySee: SessionVisibility,
 ): Promise<WatchStart> {
+  // A session the caller may not see is not found, as one that does not exist.
+  const notFound = () => new SessionNotFoundError(sessionId, `no session ${sessionId}`);
   if (lastEventId === undefined) {
     const row = deps.readModel.session(sessionId);
-    if (!row) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
-    mayUse(row);
+    if (!row || !maySee(sessionId, row)) throw notFound();
     return { told: row, rows: [row] };
   }
   const events = await deps.store.readStream(sessionStreamName(sessionId));
-  if (events.length === 0) throw new SessionNotFoundError(sessionId, `no session ${sessionId}`);
+  if (events.length === 0) throw notFound();
   const { changes, now, considered } = statusChangesAfter(events, lastEventId);
-  mayUse(now);
+  if (!maySee(sessionId, now)) throw notFound();
   return { told: { position: considered, status: now.status, updatedAt: now.updatedAt }, rows: changes.map((state) => sessionRowOf(sessionId, state)) };
 }

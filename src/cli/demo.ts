@@ -6,7 +6,7 @@ import { jwtSecretOf } from './jwt-secret.js';
 
 /** How long the demo waits for a status change to come over SSE before it calls the run a failure. */
 const SSE_WAIT_MS = 10_000;
-/** The demo's own tokens live as long as a run could. */
+/** The demo's own tokens live as long as a run could (or as the cap allows, if it is shorter). */
 const TOKEN_TTL_MS = 60 * 60_000;
 
 /** A failure of the demo's own expectations (the ledger answered, but not as the flow needs). */
@@ -197,12 +197,12 @@ export const demo = defineCommand({
   summary: 'play the OAuth flows against a running ledger (LEDGER_URL) and print each status timeline live, over SSE',
   options: {},
   // Its tokens are signed with the running ledger's secret: LEDGER_JWT_SECRET, or the file beside its LEDGER_DB.
-  environment: ['LEDGER_URL', 'LEDGER_JWT_SECRET', 'LEDGER_DB', 'LEDGER_PROVIDERS'],
+  environment: ['LEDGER_URL', 'LEDGER_JWT_SECRET', 'LEDGER_DB', 'LEDGER_PROVIDERS', 'LEDGER_TOKEN_MAX_TTL'],
   examples: ['ledger demo', 'LEDGER_URL=http://127.0.0.1:8080 LEDGER_DB=/var/lib/ledger/ledger.db ledger demo'],
   async run(_arguments, { config, out, err, clock }) {
     const baseUrl = config.LEDGER_URL;
     const sign = createTokenSigner(jwtSecretOf(config, { create: false }), clock);
-    const expiresAt = new Date(clock().getTime() + TOKEN_TTL_MS);
+    const expiresAt = new Date(clock().getTime() + Math.min(TOKEN_TTL_MS, config.LEDGER_TOKEN_MAX_TTL * 1000));
     const userId = `demo-user-${randomUUID().slice(0, 8)}`;
     const controller = createLedgerClient({ baseUrl, token: sign({ role: 'controller', sub: 'demo-vm-manager' }, expiresAt) });
     const frontend = controller.withToken(sign({ role: 'frontend', sub: `user:${userId}`, userId }, expiresAt));

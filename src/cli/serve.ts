@@ -21,6 +21,7 @@ export const serve = defineCommand({
     'LEDGER_PORT',
     ...STORE_ENVIRONMENT,
     'LEDGER_JWT_SECRET',
+    'LEDGER_TOKEN_MAX_TTL',
     'LEDGER_PROVIDERS',
     'LEDGER_READ_WAIT_MS',
     'LEDGER_SWEEP_INTERVAL_MS',
@@ -36,6 +37,7 @@ export const serve = defineCommand({
     const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
     const app = await buildApp(ledger, {
       jwtSecret: jwtSecretOf(config, { create: true }),
+      tokenMaxTtlSeconds: config.LEDGER_TOKEN_MAX_TTL,
       logger,
       watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
       corsOrigins: config.LEDGER_CORS_ORIGINS,

@@ -16,6 +16,7 @@ import { opsRoutes } from './ops.js';
 import { requestLog } from './request-log.js';
 import { sessionRoutes } from './sessions.js';
 import { statsRoutes } from './stats.js';
+import { DEFAULT_TOKEN_MAX_TTL_S } from './token-verifier.js';
 import { createTokenSigner } from './tokens.js';
 import { vmRoutes } from './vms.js';
 import type { WatchLimits } from './watch-hub.js';
@@ -24,6 +25,8 @@ import { createWatchTickets } from './watch-tickets.js';
 
 export interface HttpOptions {
   jwtSecret: string;
+  /** The longest a token may live (LEDGER_TOKEN_MAX_TTL); defaults to a day. */
+  tokenMaxTtlSeconds?: number | undefined;
   /** The request log and the plugins' own; pino, as fastify takes it. */
   logger: FastifyBaseLogger;
   /** Largest accepted body; defaults to 16 KiB (an event is a few hundred bytes). */
@@ -73,9 +76,10 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
       maxAge: 600,
     });
   }
-  await app.register(authentication, { secret: options.jwtSecret });
+  const maxTtlSeconds = options.tokenMaxTtlSeconds ?? DEFAULT_TOKEN_MAX_TTL_S;
+  await app.register(authentication, { secret: options.jwtSecret, maxTtlSeconds });
   await app.register(apiDocs);
-  const signToken = createTokenSigner(options.jwtSecret, clock);
+  const signToken = createTokenSigner(options.jwtSecret, clock, { maxTtlSeconds });
   await app.register(sessionRoutes, { application, providers, signToken });
   await app.register(vmRoutes, { application });
   await app.register(watchRoutes, {

@@ -1,10 +1,10 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { CONSOLE_COOKIE } from '../contract/index.js';
-import { TokenClaims, type Principal } from './claims.js';
+import type { Principal } from './claims.js';
 import { ProblemError } from './problem-error.js';
+import { createTokenVerifier } from './token-verifier.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,36 +13,54 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal;
+    /** When the token the request was let in with expires. */
+    tokenExpiresAt: Date;
   }
 }
 
 /** The methods that change nothing: the only ones the console's cookie is taken on. */
 const READS = new Set(['GET', 'HEAD']);
 
+const BEARER = /^Bearer +(\S+) *$/i;
+
+export interface AuthenticationOptions {
+  secret: string;
+  /** The longest a token may live (LEDGER_TOKEN_MAX_TTL). */
+  maxTtlSeconds: number;
+}
+
 /**
- * Bearer tokens: HS256 JWTs verified by @fastify/jwt, whose claims must then match one of
- * the ledger's roles. Runs before the body is read, so an anonymous caller learns nothing
- * about validation.
+ * Bearer tokens: HS256 JWTs that must expire, within the cap, and carry one of the ledger's
+ * roles (`createTokenVerifier`); every fault is a 401 that names it. Runs before the body is
+ * read, so an anonymous caller learns nothing about validation.
  *
  * A request with no `Authorization` header may carry the console's cookie instead (a ledger
  * token of its own, HttpOnly, SameSite=Strict), on reads only: a browser sends cookies with
  * whatever a page asks, so a cookie must never be what lets a write through.
  */
 export const authentication = fp(
-  async (app: FastifyInstance, { secret }: { secret: string }) => {
+  async (app: FastifyInstance, { secret, maxTtlSeconds }: AuthenticationOptions) => {
     await app.register(fastifyCookie);
-    await app.register(fastifyJwt, { secret, verify: { algorithms: ['HS256'] }, cookie: { cookieName: CONSOLE_COOKIE, signed: false } });
-    // null until authenticate runs; every route that reads it authenticates first.
+    const verify = createTokenVerifier({ secret, maxTtlSeconds });
+    // null until authenticate runs; every route that reads them authenticates first.
     app.decorateRequest('principal', null as never);
+    app.decorateRequest('tokenExpiresAt', null as never);
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      if (request.headers.authorization === undefined) {
-        if (request.cookies[CONSOLE_COOKIE] === undefined) throw new ProblemError('unauthenticated', 'a bearer token is required');
+      const { authorization } = request.headers;
+      let token: string;
+      if (authorization === undefined) {
+        const cookie = request.cookies[CONSOLE_COOKIE];
+        if (cookie === undefined) throw new ProblemError('unauthenticated', 'a bearer token is required');
         if (!READS.has(request.method)) throw new ProblemError('unauthenticated', "the console's cookie is taken on reads only; this takes a bearer token");
+        token = cookie;
+      } else {
+        const bearer = BEARER.exec(authorization);
+        if (!bearer) throw new ProblemError('unauthenticated', 'the Authorization header is not `Bearer <token>`');
+        token = bearer[1]!;
       }
-      const payload = await request.jwtVerify<Record<string, unknown>>();
-      const claims = TokenClaims.safeParse(payload);
-      if (!claims.success) throw new ProblemError('unauthenticated', 'the token does not carry ledger claims');
-      request.principal = claims.data;
+      const { principal, expiresAt } = verify(token);
+      request.principal = principal;
+      request.tokenExpiresAt = expiresAt;
     });
   },
   { name: 'authentication', fastify: '5.x', dependencies: ['problem-details'] },

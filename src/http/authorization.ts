@@ -1,4 +1,4 @@
-import type { Caller, OwnerCheck } from '../application/caller.js';
+import type { Caller, SessionVisibility } from '../application/caller.js';
 import type { PostedFact } from '../application/record-fact.js';
 import type { EventType } from '../contract/index.js';
 import type { Actor } from '../events/index.js';
@@ -11,10 +11,6 @@ export type Action =
   | { kind: 'vmDestroyed' }
   /** Recording a fact of this type, whatever the session. */
   | { kind: 'record'; type: EventType }
-  /** Touching this session at all: what the token alone can tell (an agent's scope). */
-  | { kind: 'useSession'; sessionId: string }
-  /** Touching a session of this user: what only the session can tell (a frontend's user). */
-  | { kind: 'ownSession'; ownerUserId: string | null }
   | { kind: 'list'; userId: string | undefined }
   /** Anything under /v1/audit: the log itself, its checks and its seals. */
   | { kind: 'audit' }
@@ -38,11 +34,12 @@ function refuse(detail: string): never {
 }
 
 /**
- * The ledger's authorization rules, all in one place (DESIGN.md's route table):
- * agent → its own session, CredentialsStored and SessionFailed only; controller → start,
- * writer facts, VM destroyed, read all; frontend → its user's sessions, read and
- * SessionCancelled; auditor → read everything. SessionExpired is the ledger's own.
- * Throws a `forbidden` problem; returns when allowed.
+ * The ledger's authorization rules by role, all in one place (DESIGN.md's route table):
+ * agent → CredentialsStored and SessionFailed only; controller → start, writer facts, VM
+ * destroyed, read all; frontend → read, list its own, and SessionCancelled; auditor → read
+ * everything. SessionExpired is the ledger's own. Throws a `forbidden` problem (403: what a
+ * role may do is no secret, the OpenAPI document says it); returns when allowed. Which
+ * sessions a token sees is `visibilityOf`'s, answered as not found.
  */
 export function authorize(principal: Principal, action: Action): void {
   const { role } = principal;
@@ -55,14 +52,6 @@ export function authorize(principal: Principal, action: Action): void {
       if (action.type === 'SessionStarted') refuse('sessions are started with POST /v1/sessions');
       if (action.type === 'SessionExpired') refuse('SessionExpired is recorded by the ledger itself');
       if (!(factsOf[role] as readonly EventType[]).includes(action.type)) refuse(`a ${role} token cannot record ${action.type}`);
-      return;
-    case 'useSession':
-      if (principal.role === 'agent' && principal.sessionId !== action.sessionId) {
-        refuse('this agent token is scoped to another session');
-      }
-      return;
-    case 'ownSession':
-      if (principal.role === 'frontend' && principal.userId !== action.ownerUserId) refuse("this session is not the token's user's");
       return;
     case 'audit':
       if (role !== 'auditor') refuse(`a ${role} token cannot do this; it takes an auditor token`);
@@ -91,10 +80,24 @@ export function authorizeFact<Posted extends { type: EventType }>(principal: Pri
 /** Who the token's facts are recorded as. */
 export const actorOf = ({ role, sub }: Principal): Actor => ({ role, sub });
 
-/** The owner check a use case runs once it has read the session: a frontend touches its user's sessions only. */
-export const ownerCheckOf =
-  (principal: Principal): OwnerCheck =>
-  ({ userId }) =>
-    authorize(principal, { kind: 'ownSession', ownerUserId: userId });
+/**
+ * Which sessions a token sees: an agent its one session, a frontend its user's, the controller
+ * and the auditor every one. A use case answers a session the token does not see as one that
+ * does not exist (404, the same body as for an unknown id), so that another user's session
+ * cannot be told from no session: ids cannot be probed.
+ */
+export const visibilityOf =
+  (principal: Principal): SessionVisibility =>
+  (sessionId, { userId }) => {
+    switch (principal.role) {
+      case 'agent':
+        return principal.sessionId === sessionId;
+      case 'frontend':
+        return principal.userId === userId;
+      case 'controller':
+      case 'auditor':
+        return true;
+    }
+  };
 
-export const callerOf = (principal: Principal): Caller => ({ actor: actorOf(principal), mayUse: ownerCheckOf(principal) });
+export const callerOf = (principal: Principal): Caller => ({ actor: actorOf(principal), maySee: visibilityOf(principal) });

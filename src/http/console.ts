@@ -27,18 +27,9 @@ export interface ConsoleOptions {
 export const consoleRoutes = fp<ConsoleOptions>(
   async (app: FastifyInstance, { signToken, clock, root = CONSOLE_DIR }) => {
     const routes = app.withTypeProvider<ZodTypeProvider>();
-    const loginOf = (principal: Principal, expiresAt: Date | null): ConsoleLoginJson => {
+    const loginOf = (principal: Principal, expiresAt: Date): ConsoleLoginJson => {
       authorize(principal, { kind: 'console' });
-      return { role: principal.role as ConsoleLoginJson['role'], sub: principal.sub, expiresAt: expiresAt?.toISOString() ?? null };
-    };
-    /**
-     * When the verified token expires; a token without `exp` never does, nor one whose `exp` is
-     * past the last moment a Date holds (1e400 reads as Infinity): no date to answer or to cap at.
-     */
-    const expiryOf = (user: unknown) => {
-      const { exp } = user as { exp?: unknown };
-      const at = typeof exp === 'number' ? new Date(exp * 1000) : null;
-      return at === null || Number.isNaN(at.getTime()) ? null : at;
+      return { role: principal.role as ConsoleLoginJson['role'], sub: principal.sub, expiresAt: expiresAt.toISOString() };
     };
 
     routes.post(
@@ -59,7 +50,7 @@ export const consoleRoutes = fp<ConsoleOptions>(
       async (request, reply) => {
         const { principal } = request;
         const longest = clock().getTime() + CONSOLE_LOGIN_MS;
-        const expiresAt = new Date(Math.min(longest, expiryOf(request.user)?.getTime() ?? longest));
+        const expiresAt = new Date(Math.min(longest, request.tokenExpiresAt.getTime()));
         const login = loginOf(principal, expiresAt);
         const cookieToken = signToken({ role: login.role, sub: login.sub }, expiresAt);
         return reply
@@ -82,7 +73,7 @@ export const consoleRoutes = fp<ConsoleOptions>(
           response: { 200: ConsoleLoginJson.describe('Who, and until when'), ...problems(401, 403) },
         },
       },
-      async (request) => loginOf(request.principal, expiryOf(request.user)),
+      async (request) => loginOf(request.principal, request.tokenExpiresAt),
     );
 
     routes.delete(

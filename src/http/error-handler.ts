@@ -5,6 +5,7 @@ import type { ProblemKind } from '../contract/index.js';
 import { LedgerError } from '../ledger-error.js';
 import { internalProblem, problemBody, ProblemError, validationProblem } from './problem-error.js';
 import { logStoreTrouble, problemOfLedgerError } from './problem-of-error.js';
+import { jwtFault } from './token-verifier.js';
 
 /** Errors fastify and its plugins raise before a handler runs, by their code. */
 const frameworkProblems: Record<string, ProblemKind> = {
@@ -24,7 +25,9 @@ function frameworkProblemOf(error: FastifyError): ProblemError | null {
       })),
     );
   }
-  if (error.code?.startsWith('FST_JWT_')) return new ProblemError('unauthenticated', error.message);
+  // The authentication hook names each token fault itself; a token error raised anywhere else
+  // (fast-jwt's, or a plugin's 401) is still the caller's credentials, a 401, never a 500.
+  if (error.code?.startsWith('FAST_JWT_') || error.statusCode === 401) return new ProblemError('unauthenticated', `the token ${jwtFault(error)}`);
   const kind = error.code ? frameworkProblems[error.code] : undefined;
   if (kind) return new ProblemError(kind, error.message);
   // A JSON body that does not parse reaches us as a plain 400 SyntaxError.

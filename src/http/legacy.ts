@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Application } from '../application/application.js';
 import { LegacyCompleteBody, LegacySessionJson, LegacySessionParams, SessionQuery } from '../contract/index.js';
 import { sessionRowOf } from '../projector/session-row.js';
-import { authorize, callerOf, ownerCheckOf } from './authorization.js';
+import { authorize, callerOf, visibilityOf } from './authorization.js';
 import { problem, problems, readSecurity, sessionReadUnavailable, writeSecurity } from './route-schemas.js';
 import { toLegacySessionJson } from './session-json.js';
 
@@ -44,7 +44,6 @@ export const legacyRoutes = fp<{ application: Application }>(
         const { principal } = request;
         request.logContext = { sessionId, eventType: 'CredentialsStored' };
         authorize(principal, { kind: 'record', type: 'CredentialsStored' });
-        authorize(principal, { kind: 'useSession', sessionId });
         const handled = await application.completeLegacySession(sessionId, request.body ?? {}, callerOf(principal));
         return reply.code(handled.alreadyRecorded ? 200 : 201).send(toLegacySessionJson(sessionRowOf(sessionId, handled.state)));
       },
@@ -64,7 +63,7 @@ export const legacyRoutes = fp<{ application: Application }>(
           querystring: SessionQuery,
           response: {
             200: LegacySessionJson.describe('The session'),
-            ...problems(400, 401, 403, 404),
+            ...problems(400, 401, 404),
             503: sessionReadUnavailable,
           },
         },
@@ -72,8 +71,7 @@ export const legacyRoutes = fp<{ application: Application }>(
       async (request) => {
         const { sessionId } = request.params;
         request.logContext = { sessionId };
-        authorize(request.principal, { kind: 'useSession', sessionId });
-        return toLegacySessionJson(await application.readSession(sessionId, request.query, ownerCheckOf(request.principal)));
+        return toLegacySessionJson(await application.readSession(sessionId, request.query, visibilityOf(request.principal)));
       },
     );
   },

@@ -9,9 +9,9 @@ export const problem = (description: string) => ({ description, content: { 'appl
 /** What each problem status means wherever it is answered; a route says more with `problem` where it can. */
 const meanings = {
   400: 'The request is not valid (`validation`): its path, query, headers or body; `issues` names each fault',
-  401: 'No valid credentials (`unauthenticated`): none, expired, forged, or without ledger claims',
+  401: 'No valid credentials (`unauthenticated`, with `WWW-Authenticate: Bearer`): none, malformed, not HS256, forged, expired or not yet valid, without `exp`, living longer than the ledger allows, or without ledger claims; `detail` names which',
   403: 'The credentials do not allow this (`forbidden`)',
-  404: 'No such session (`not-found`)',
+  404: 'No such session, or none this token may see (`not-found`): the two answers are the same',
   406: "The request's `Accept` refuses `text/event-stream`, the only type this answers (`not-acceptable`)",
   409: 'The request conflicts with what is recorded (`conflict`, or `revision-mismatch` with the current revision); nothing was written',
   413: 'The body is larger than the ledger takes (`payload-too-large`)',

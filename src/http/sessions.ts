@@ -15,7 +15,7 @@ import {
   StartSessionBody,
   TimelineJson,
 } from '../contract/index.js';
-import { actorOf, authorize, authorizeFact, callerOf, ownerCheckOf } from './authorization.js';
+import { actorOf, authorize, authorizeFact, callerOf, visibilityOf } from './authorization.js';
 import { invalidField } from './problem-error.js';
 import { problem, problems, readSecurity, sessionReadUnavailable, writeSecurity } from './route-schemas.js';
 import { toRecordedEventJson, toSessionJson, toTimelineJson } from './session-json.js';
@@ -109,7 +109,6 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
         }
         if ('provider' in body.data) checkProvider(body.data.provider, 'body.data.provider');
         const posted = authorizeFact(principal, body);
-        authorize(principal, { kind: 'useSession', sessionId: id });
         const { eventId, correlationId, causationId, expectedRevision } = posted;
         const handled = await application.recordFact(
           {
@@ -147,7 +146,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
           querystring: SessionQuery,
           response: {
             200: SessionJson.describe('The session'),
-            ...problems(400, 401, 403, 404),
+            ...problems(400, 401, 404),
             503: sessionReadUnavailable,
           },
         },
@@ -155,8 +154,7 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
       async (request) => {
         const { id } = request.params;
         request.logContext = { sessionId: id };
-        authorize(request.principal, { kind: 'useSession', sessionId: id });
-        return toSessionJson(await application.readSession(id, request.query, ownerCheckOf(request.principal)));
+        return toSessionJson(await application.readSession(id, request.query, visibilityOf(request.principal)));
       },
     );
 
@@ -171,14 +169,13 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
           description: "Every event of the session's stream, in order, with its position, revision and metadata, as the event store holds it.",
           security: readSecurity,
           params: SessionParams,
-          response: { 200: SessionEventsJson.describe("The session's events"), ...problems(400, 401, 403, 404, 503) },
+          response: { 200: SessionEventsJson.describe("The session's events"), ...problems(400, 401, 404, 503) },
         },
       },
       async (request) => {
         const { id } = request.params;
         request.logContext = { sessionId: id };
-        authorize(request.principal, { kind: 'useSession', sessionId: id });
-        const events = await application.sessionEvents(id, ownerCheckOf(request.principal));
+        const events = await application.sessionEvents(id, visibilityOf(request.principal));
         return { sessionId: id, events: events.map(toRecordedEventJson) };
       },
     );
@@ -196,14 +193,13 @@ export const sessionRoutes = fp<SessionRoutesOptions>(
             '`chain: { head, break }`, `break` null or the first `{ revision, reason }` where it does not hold.',
           security: readSecurity,
           params: SessionParams,
-          response: { 200: TimelineJson.describe("The session's timeline"), ...problems(400, 401, 403, 404, 503) },
+          response: { 200: TimelineJson.describe("The session's timeline"), ...problems(400, 401, 404, 503) },
         },
       },
       async (request) => {
         const { id } = request.params;
         request.logContext = { sessionId: id };
-        authorize(request.principal, { kind: 'useSession', sessionId: id });
-        return toTimelineJson(id, await application.sessionTimeline(id, ownerCheckOf(request.principal)));
+        return toTimelineJson(id, await application.sessionTimeline(id, visibilityOf(request.principal)));
       },
     );
 

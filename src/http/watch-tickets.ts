@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SessionId } from '../contract/index.js';
 import { TokenClaims, type Principal } from './claims.js';
 import { ProblemError } from './problem-error.js';
+import { jwtFault, TOKEN_ALGORITHM } from './token-verifier.js';
 
 /** How long a ticket may wait to be used. */
 export const TICKET_TTL_MS = 30_000;
@@ -16,9 +17,9 @@ const TicketClaims = z.object({
 });
 
 export interface WatchTickets {
-  /** A ticket to open the watch of `sessionId` once, as `principal`, within `TICKET_TTL_MS`. */
-  issue(principal: Principal, sessionId: string): { ticket: string; expiresAt: string };
-  /** The principal a ticket was issued to, once: an expired, used, forged or foreign ticket is a 401. */
+  /** A ticket to open the watch of `sessionId` once, as `principal`, within `TICKET_TTL_MS` and before `notAfter` (its token's expiry). */
+  issue(principal: Principal, sessionId: string, notAfter: Date): { ticket: string; expiresAt: string };
+  /** The principal a ticket was issued to, once: an expired, used or forged ticket is a 401 naming why; one for another session a 403. */
   redeem(ticket: string, sessionId: string): Principal;
 }
 
@@ -31,16 +32,17 @@ export interface WatchTickets {
  */
 export function createWatchTickets(secret: string, clock: () => Date): WatchTickets {
   const key = createHmac('sha256', secret).update('session-ledger watch tickets').digest();
-  const sign = createSigner({ key, algorithm: 'HS256', noTimestamp: true });
+  const sign = createSigner({ key, algorithm: TOKEN_ALGORITHM, noTimestamp: true });
   // Expiry is checked below, by the ledger's own clock.
-  const verify = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, cache: false });
+  const verify = createVerifier({ key, algorithms: [TOKEN_ALGORITHM], ignoreExpiration: true, cache: false });
   /** Redeemed ids, until the moment they would have expired anyway. */
   const used = new Map<string, number>();
   const refuse = (why: string) => new ProblemError('unauthenticated', `the watch ticket ${why}; ask for a new one`);
 
   return {
-    issue(principal, sessionId) {
-      const expires = clock().getTime() + TICKET_TTL_MS;
+    issue(principal, sessionId, notAfter) {
+      // A ticket never outlives the token it was asked for with.
+      const expires = Math.min(clock().getTime() + TICKET_TTL_MS, notAfter.getTime());
       const ticket = sign({ jti: randomUUID(), exp: Math.floor(expires / 1000), watch: { principal, sessionId } });
       return { ticket, expiresAt: new Date(Math.floor(expires / 1000) * 1000).toISOString() };
     },
@@ -48,12 +50,15 @@ export function createWatchTickets(secret: string, clock: () => Date): WatchTick
     redeem(ticket, sessionId) {
       const now = clock().getTime();
       for (const [id, until] of used) if (until <= now) used.delete(id);
-      let claims;
+      let payload: unknown;
       try {
-        claims = TicketClaims.parse(verify(ticket));
-      } catch {
-        throw refuse('is not one this ledger issued');
+        payload = verify(ticket);
+      } catch (error) {
+        throw refuse(jwtFault(error));
       }
+      const parsed = TicketClaims.safeParse(payload);
+      if (!parsed.success) throw refuse('is not one this ledger issued');
+      const claims = parsed.data;
       if (claims.exp * 1000 <= now) throw refuse('has expired');
       if (used.has(claims.jti)) throw refuse('was used already');
       if (claims.watch.sessionId !== sessionId) throw new ProblemError('forbidden', 'the watch ticket is for another session');

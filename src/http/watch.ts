@@ -9,7 +9,7 @@ import { endOfWatch } from '../application/watch-start.js';
 import { ListWatchQuery, SessionParams, type WatchEndJson, WatchHeaders, WatchQuery, WatchTicketBody, WatchTicketJson } from '../contract/index.js';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
-import { authorize, ownerCheckOf } from './authorization.js';
+import { authorize, visibilityOf } from './authorization.js';
 import { problemBodyFor } from './error-handler.js';
 import { toSessionJson } from './session-json.js';
 import { openLiveStream } from './live-stream.js';
@@ -91,17 +91,16 @@ export const watchRoutes = fp<WatchRoutesOptions>(
             'A page opens `new EventSource(base + watch)`; a new `EventSource` resumes with `&lastEventId=`.',
           security: writeSecurity,
           body: WatchTicketBody,
-          response: { 201: WatchTicketJson.describe('The ticket, and the URL of the watch it opens'), ...problems(400, 401, 403, 404, 413, 415) },
+          response: { 201: WatchTicketJson.describe('The ticket, and the URL of the watch it opens'), ...problems(400, 401, 404, 413, 415) },
         },
       },
       async (request, reply) => {
         const { principal } = request;
         const { sessionId } = request.body;
         request.logContext = { sessionId };
-        authorize(principal, { kind: 'useSession', sessionId });
         // Whoever may read the session may watch it: the same rule, checked now, for the ticket's holder.
-        await application.readSession(sessionId, {}, ownerCheckOf(principal));
-        const { ticket, expiresAt } = tickets.issue(principal, sessionId);
+        await application.readSession(sessionId, {}, visibilityOf(principal));
+        const { ticket, expiresAt } = tickets.issue(principal, sessionId, request.tokenExpiresAt);
         return reply.code(201).send({ ticket, expiresAt, watch: `/v1/sessions/${encodeURIComponent(sessionId)}/watch?ticket=${encodeURIComponent(ticket)}` });
       },
     );
@@ -135,7 +134,8 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           response: {
             200: eventStream('The events `status`, then `end`; a comment every heartbeat'),
             204: z.null().describe('A resumed watch of a session whose watch is over, with nothing new: do not reconnect'),
-            ...problems(400, 401, 403, 404, 406, 429),
+            ...problems(400, 401, 404, 406, 429),
+            403: problem('The watch ticket is for another session (`forbidden`)'),
             503: problem('The ledger holds as many watches as it serves (`unavailable`), or, on a resume, the event store is not reachable; retry after `Retry-After`'),
           },
         },
@@ -144,7 +144,6 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         const { id } = request.params;
         const { principal } = request;
         request.logContext = { sessionId: id };
-        authorize(principal, { kind: 'useSession', sessionId: id });
         const lastEventId = request.headers['last-event-id'] ?? request.query.lastEventId;
         const release = hub.admit(`${principal.role}:${principal.sub}`);
         // Follow before reading, so a change committed in between is queued, not lost; the
@@ -152,7 +151,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
         const stream = openLiveStream<SessionRow>(reply, hub.shutdown);
         const unfollow = hub.follow(id, (row) => stream.push(row));
         try {
-          const start = await application.startWatch(id, lastEventId === undefined ? undefined : BigInt(lastEventId), ownerCheckOf(principal));
+          const start = await application.startWatch(id, lastEventId === undefined ? undefined : BigInt(lastEventId), visibilityOf(principal));
           let told = start.told;
           const over = () => clock().getTime() >= endOfWatch(told, graceMs);
           // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".

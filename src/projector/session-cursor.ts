@@ -20,7 +20,8 @@ export function encodeCursor({ createdAtMs, sessionId }: SortKey): string {
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 export function decodeCursor(cursor: string): SortKey {
-  const invalid = () => new InvalidCursorError(`invalid cursor ${JSON.stringify(cursor.slice(0, 64))}`);
+  // Not echoed: whatever a caller put in a query is none of the answer's business.
+  const invalid = () => new InvalidCursorError('invalid cursor: not one this ledger gave (pass back `nextCursor` as it came)');
   if (!BASE64URL.test(cursor)) throw invalid();
   let pair: unknown;
   try {

@@ -70,12 +70,12 @@ else {
     t.match(await example.page.locator('#detail').textContent(), /refused \(401: the watch ticket was used already; ask for a new one\)/);
   });
 
-  t.test("a token that may not read the session gets no ticket, and the page says why", async (t) => {
+  t.test("a token that may not read the session gets no ticket, and the page says why: to it, there is no such session", async (t) => {
     const session = await start();
     const example = await openExample(`session=${session.sessionId}&token=${ledger.frontend('user-2')}`);
     t.teardown(() => example.page.close());
     await example.status.filter({ hasText: 'refused' }).waitFor({ timeout: 15_000 });
-    t.match(await example.page.locator('#detail').textContent(), "this session is not the token's user's");
+    t.match(await example.page.locator('#detail').textContent(), `no session ${session.sessionId}`);
   });
 
   t.test("the README's ten-line EventSource snippet works as written", async (t) => {

@@ -66,7 +66,8 @@ t.test('the legacy routes answer the same typed problems as v1', async (t) => {
   await t.rejects(controller.getLegacySession('no-such-session'), { name: 'LedgerProblemError', status: 404, kind: 'not-found' });
   await t.rejects(controller.completeLegacySession('no-such-session'), { name: 'LedgerProblemError', status: 404, kind: 'not-found' });
   const other = await startSession();
-  await t.rejects(other.agent.completeLegacySession(session.sessionId), { name: 'LedgerProblemError', status: 403, kind: 'forbidden' });
+  // Another session is, to an agent, no session at all.
+  await t.rejects(other.agent.completeLegacySession(session.sessionId), { name: 'LedgerProblemError', status: 404, kind: 'not-found' });
   await t.rejects(controller.withToken(ledger.frontend(session.userId)).completeLegacySession(session.sessionId), { name: 'LedgerProblemError', status: 403, kind: 'forbidden' });
   await session.agent.completeLegacySession(session.sessionId, { credentialRef: 'first' });
   await t.rejects(session.agent.completeLegacySession(session.sessionId, { credentialRef: 'second' }), { name: 'LedgerProblemError', status: 409, kind: 'conflict' });

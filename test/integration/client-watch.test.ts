@@ -157,7 +157,7 @@ t.test('problems before the stream opens are typed errors, never retried', async
     for await (const update of client.watch(id)) return update;
   };
   await t.rejects(first(counted(ledger.controller), 'no-such-session'), { name: 'LedgerProblemError', status: 404, kind: 'not-found' });
-  await t.rejects(first(counted(ledger.frontend('someone-else'))), { name: 'LedgerProblemError', status: 403, kind: 'forbidden' });
+  await t.rejects(first(counted(ledger.frontend('someone-else'))), { name: 'LedgerProblemError', status: 404, kind: 'not-found' });
   await t.rejects(first(counted('not-a-jwt')), { name: 'LedgerProblemError', status: 401, kind: 'unauthenticated' });
   t.equal(calls.length, 3, 'one attempt each');
 

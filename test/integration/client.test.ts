@@ -128,7 +128,7 @@ t.test('problem answers become typed errors, and a 4xx is never retried', async 
 
   const other = await startSession();
   const elsewhere = await other.agent.appendEvent(session.sessionId, credentials()).catch((error: unknown) => error);
-  t.match(elsewhere, { status: 403, kind: 'forbidden' }, "an agent token cannot write to another session");
+  t.match(elsewhere, { status: 404, kind: 'not-found' }, 'an agent token cannot write to another session: to it, there is none');
 
   const unknownProvider = await controller.startSession({ userId: 'u', provider: 'netscape', browserVmId: 'vm' }).catch((error: unknown) => error);
   t.match(unknownProvider, { status: 400, kind: 'validation', extensions: { issues: [{ path: 'body.provider' }] } });

@@ -46,7 +46,7 @@ const cases: Case[] = [
   { what: 'a token that is not a JWT', token: 'not.a.jwt', body: fact(), status: 401, type: 'unauthenticated' },
   { what: 'an auditor writing', token: ledger.auditor, body: fact(), status: 403, type: 'forbidden' },
   { what: 'a frontend recording credentials', token: ledger.frontend('user-1'), body: fact(), status: 403, type: 'forbidden' },
-  { what: "an agent of another session", token: ledger.agent('another-session'), body: fact(), status: 403, type: 'forbidden' },
+  { what: "an agent of another session: to it, none", token: ledger.agent('another-session'), body: fact(), status: 404, type: 'not-found' },
   { what: 'an agent destroying a VM', token: agentToken, body: { ...fact(), type: 'VmDestroyed', data: { vmId: 'vm-bad-input', reason: 'x' } }, status: 403, type: 'forbidden' },
   { what: 'anyone recording SessionExpired', body: { ...fact(), type: 'SessionExpired', data: { expiresAt: new Date().toISOString() } }, status: 403, type: 'forbidden' },
   { what: 'SessionStarted through the events route', body: { ...fact(), type: 'SessionStarted', data: { userId: 'u', provider: 'gemini', browserVmId: 'v', expiresAt: new Date(Date.now() + 60_000).toISOString() } }, status: 403, type: 'forbidden' },
@@ -58,7 +58,7 @@ const cases: Case[] = [
   { what: 'an unknown session', path: `/v1/sessions/no-such-session/events`, body: fact(), status: 404, type: 'not-found' },
   { what: 'a VM no session ran in', path: '/v1/vms/vm-nowhere/destroyed', body: { reason: 'clean-up' }, status: 404, type: 'not-found' },
   { what: 'reading an unknown session', method: 'GET', path: '/v1/sessions/no-such-session', status: 404, type: 'not-found' },
-  { what: "a frontend reading another user's session", method: 'GET', path: `/v1/sessions/${sessionId}`, token: ledger.frontend('user-2'), status: 403, type: 'forbidden' },
+  { what: "a frontend reading another user's session: not found", method: 'GET', path: `/v1/sessions/${sessionId}`, token: ledger.frontend('user-2'), status: 404, type: 'not-found' },
   { what: 'an agent listing sessions', method: 'GET', path: '/v1/sessions', token: agentToken, status: 403, type: 'forbidden' },
   { what: 'an unknown route', method: 'GET', path: '/v2/everything', status: 404, type: 'not-found' },
   { what: 'an unknown query key', method: 'GET', path: `/v1/sessions/${sessionId}?debug=1`, status: 400, type: 'validation' },
@@ -67,12 +67,12 @@ const cases: Case[] = [
   { what: 'legacy: a token in the body', path: complete, body: { credentialRef: 'c', accessToken: 'ya29.x' }, status: 400, type: 'validation' },
   { what: 'legacy: no token', path: complete, token: '', status: 401, type: 'unauthenticated' },
   { what: 'legacy: a frontend completing', path: complete, token: ledger.frontend('user-1'), status: 403, type: 'forbidden' },
-  { what: 'legacy: an agent of another session', path: complete, token: ledger.agent('elsewhere'), status: 403, type: 'forbidden' },
+  { what: 'legacy: an agent of another session: to it, none', path: complete, token: ledger.agent('elsewhere'), status: 404, type: 'not-found' },
   { what: 'legacy: an unknown session', path: '/api/auth/session/no-such-session/complete', status: 404, type: 'not-found' },
   { what: 'legacy: an invalid session id', path: '/api/auth/session/bad%20id/complete', status: 400, type: 'validation' },
   { what: 'legacy: an oversized body', path: complete, body: { credentialRef: 'x'.repeat(5000) }, status: 413, type: 'payload-too-large' },
   { what: 'legacy: reading an unknown session', method: 'GET', path: '/api/auth/session/no-such-session', status: 404, type: 'not-found' },
-  { what: "legacy: reading another user's session", method: 'GET', path: `/api/auth/session/${sessionId}`, token: ledger.frontend('user-2'), status: 403, type: 'forbidden' },
+  { what: "legacy: reading another user's session: not found", method: 'GET', path: `/api/auth/session/${sessionId}`, token: ledger.frontend('user-2'), status: 404, type: 'not-found' },
 ];
 
 const snapshot = async () => ({

@@ -88,7 +88,7 @@ t.test("the agent token is scoped to its session and expires with it", async (t)
   t.match(claims, { role: 'agent', sessionId: answer.sessionId, exp: Math.floor(Date.parse(expiresAt) / 1000) });
   const other = await start('gemini');
   const elsewhere = await call('POST', `/v1/sessions/${other.sessionId}/events`, { token: answer.agentToken, body: credentials('gemini') });
-  t.equal(elsewhere.status, 403, 'it cannot write to another session');
+  t.equal(elsewhere.status, 404, 'it cannot write to another session: to it, there is none');
 });
 
 t.test('a retried start with the same event id is the same session', async (t) => {
@@ -126,7 +126,7 @@ t.test('the user cancels their own pending session once; the second cancel is 40
   t.equal(second.status, 409);
   t.match(second.body, { code: 'session-already-terminal' });
   const other = await call('POST', `/v1/sessions/${sessionId}/events`, { token: ledger.frontend('user-d'), body: cancel() });
-  t.equal(other.status, 403, "another user's token cannot cancel it");
+  t.equal(other.status, 404, "another user's token cannot cancel it, nor learn it exists");
 });
 
 t.test('time travel: asOf a position or a moment folds the stream up to then', async (t) => {

@@ -147,8 +147,8 @@ t.test('the same rules as reading a session', async (t) => {
     t.match(response.headers.get('content-type'), 'application/problem+json');
     t.match(await response.json(), { type: new RegExp(`/${kind}$`) });
   };
-  await problem(await watch(ledger, sessionId, ledger.frontend('user-2')), 403, 'forbidden');
-  await problem(await watch(ledger, sessionId, ledger.agent('another-session')), 403, 'forbidden');
+  await problem(await watch(ledger, sessionId, ledger.frontend('user-2')), 404, 'not-found');
+  await problem(await watch(ledger, sessionId, ledger.agent('another-session')), 404, 'not-found');
   await problem(await watch(ledger, 'no-such-session', controller), 404, 'not-found');
   await problem(await fetch(`${ledger.url}/v1/sessions/${sessionId}/watch`, { headers: { accept: 'text/event-stream' } }), 401, 'unauthenticated');
   await problem(await watch(ledger, sessionId, controller, { lastEventId: 'yesterday' }), 400, 'validation');

@@ -112,7 +112,7 @@ t.test('GET /v1/sessions/{id}', async (t) => {
   await expect(t, 200, 'its owner reading', ['GET', path, { token: frontend }]);
   await expect(t, 400, 'a query key it does not take', ['GET', `${path}?debug=1`, { token: controller }]);
   await expect(t, 401, 'no token', ['GET', path]);
-  await expect(t, 403, "another user's frontend", ['GET', path, { token: stranger }]);
+  await expect(t, 404, "another user's frontend: not found, as an unknown one", ['GET', path, { token: stranger }]);
   await expect(t, 404, 'a session never started', ['GET', `/v1/sessions/${randomUUID()}`, { token: controller }]);
   await expect(t, 503, 'a position the projector will not reach in time', ['GET', `${path}?after=${farAhead}`, { token: controller }]);
 });
@@ -123,7 +123,7 @@ for (const view of ['events', 'timeline']) {
     await expect(t, 200, 'the controller reading', ['GET', path, { token: controller }]);
     await expect(t, 400, 'a session id with a space', ['GET', `/v1/sessions/bad%20id/${view}`, { token: controller }]);
     await expect(t, 401, 'no token', ['GET', path]);
-    await expect(t, 403, "another user's frontend", ['GET', path, { token: stranger }]);
+    await expect(t, 404, "another user's frontend: not found, as an unknown one", ['GET', path, { token: stranger }]);
     await expect(t, 404, 'a session never started', ['GET', `/v1/sessions/${randomUUID()}/${view}`, { token: controller }]);
     await expect(t, 503, 'the event store out of reach', ['GET', `/v1/sessions/${stranded.sessionId}/${view}`, { token: unreachable.controller }], unreachable);
   });
@@ -155,7 +155,7 @@ t.test('POST /v1/watch-tickets', async (t) => {
   await expect(t, 201, 'its owner asking', ['POST', '/v1/watch-tickets', { token: frontend, body }]);
   await expect(t, 400, 'no session named', ['POST', '/v1/watch-tickets', { token: frontend, body: {} }]);
   await expect(t, 401, 'no token', ['POST', '/v1/watch-tickets', { body }]);
-  await expect(t, 403, "another user's frontend", ['POST', '/v1/watch-tickets', { token: stranger, body }]);
+  await expect(t, 404, "another user's frontend: not found, as an unknown one", ['POST', '/v1/watch-tickets', { token: stranger, body }]);
   await expect(t, 404, 'a session never started', ['POST', '/v1/watch-tickets', { token: controller, body: { sessionId: randomUUID() } }]);
   await bodyFaults(t, 'POST', '/v1/watch-tickets', frontend);
 });
@@ -166,7 +166,9 @@ t.test('GET /v1/sessions/{id}/watch and GET /v1/sessions/watch', async (t) => {
   await expect(t, 204, 'a resume of that watch with nothing new', ['GET', watchOf(completed.sessionId), { token: controller, headers: { 'last-event-id': afterCompletion } }]);
   await expect(t, 400, 'a Last-Event-ID that is no position', ['GET', watchOf(pending.sessionId), { token: controller, headers: { 'last-event-id': 'soon' } }]);
   await expect(t, 401, 'no token and no ticket', ['GET', watchOf(pending.sessionId)]);
-  await expect(t, 403, "another user's frontend", ['GET', watchOf(pending.sessionId), { token: stranger }]);
+  await expect(t, 404, "another user's frontend: not found, as an unknown one", ['GET', watchOf(pending.sessionId), { token: stranger }]);
+  const ticket = (await ledger.call('POST', '/v1/watch-tickets', { token: frontend, body: { sessionId: completed.sessionId } })).body as { ticket: string };
+  await expect(t, 403, 'a ticket for another session', ['GET', `${watchOf(pending.sessionId)}?ticket=${encodeURIComponent(ticket.ticket)}`]);
   await expect(t, 404, 'a session never started', ['GET', watchOf(randomUUID()), { token: controller }]);
   await expect(t, 400, 'a status that is none', ['GET', '/v1/sessions/watch?status=lost', { token: controller }]);
   await expect(t, 401, 'no token', ['GET', '/v1/sessions/watch']);
@@ -207,7 +209,7 @@ t.test('GET /api/auth/session/{sessionId}', async (t) => {
   await expect(t, 200, 'its owner reading', ['GET', path, { token: frontend }]);
   await expect(t, 400, 'a query key it does not take', ['GET', `${path}?debug=1`, { token: controller }]);
   await expect(t, 401, 'no token', ['GET', path]);
-  await expect(t, 403, "another user's frontend", ['GET', path, { token: stranger }]);
+  await expect(t, 404, "another user's frontend: not found, as an unknown one", ['GET', path, { token: stranger }]);
   await expect(t, 404, 'a session never started', ['GET', `/api/auth/session/${randomUUID()}`, { token: controller }]);
   await expect(t, 503, 'a position the projector will not reach in time', ['GET', `${path}?after=${farAhead}`, { token: controller }]);
 });

@@ -42,6 +42,8 @@ export interface TestLedgerOptions {
   folder?: string;
   /** How long the projectors wait before trying again after a failure; 1 s by default. */
   projectorRetryDelayMs?: number;
+  /** The longest a token may live (LEDGER_TOKEN_MAX_TTL); a day by default. */
+  tokenMaxTtlSeconds?: number;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -112,6 +114,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     watchGraceMs: options.watchGraceMs ?? 0,
     corsOrigins: options.corsOrigins,
     consoleRoot: options.consoleRoot,
+    tokenMaxTtlSeconds: options.tokenMaxTtlSeconds,
   });
   const answeredStatuses = recordAnsweredStatuses(app);
   reportToTheSuite(app, answeredStatuses);
@@ -131,7 +134,9 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
       return { status: answer.status, headers: answer.headers, text: await answer.text() };
     };
   }
-  const sign = createTokenSigner(JWT_SECRET, ledger.clock);
+  // On the system's clock, as the ledger checks tokens: a test that sets the ledger's clock
+  // elsewhere still holds tokens that are good now, for `ttlMs`.
+  const sign = createTokenSigner(JWT_SECRET, () => new Date());
   const token = (principal: Principal, ttlMs = 600_000) => sign(principal, new Date(Date.now() + ttlMs));
 
   return {
