@@ -14,6 +14,7 @@ import { createLedger } from '../../src/application/create-ledger.js';
 import { runInProcess } from '../support/cli-in-process.js';
 import { PROVIDERS, writeStory } from '../support/audited-ledger.js';
 import { serveLedger } from '../support/served-ledger.js';
+import { NO_SMALL_DISK, smallDisk } from '../support/storage-faults.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-backup-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,4 +118,20 @@ t.test('what backup refuses, and --force', async (t) => {
   const usage = await runInProcess(['backup'], env);
   t.equal(usage.code, 2);
   t.match(usage.err.join('\n'), 'missing <file>');
+});
+
+const disk = smallDisk(256);
+t.teardown(() => disk?.unmount());
+t.test('a backup onto a full disk: one line, exit 1, nothing left there', { skip: disk === null && NO_SMALL_DISK }, async (t) => {
+  if (disk === null) return;
+  const ledger = join(dir, 'to-a-full-disk', 'ledger.db');
+  await writeStory(ledger);
+  disk.fill();
+  const target = join(disk.folder, 'copy.db');
+  const run = await runInProcess(['backup', target], { LEDGER_DB: ledger });
+  t.equal(run.code, 1);
+  t.match(run.err, [new RegExp(`^cannot write the backup ${target}: the disk is full \\(SQLITE_.*\\); nothing was left there$`)]);
+  t.same(readdirSync(disk.folder), [], 'no copy, whole or partial');
+  disk.free();
+  t.equal((await runInProcess(['backup', target], { LEDGER_DB: ledger })).code, 0, 'with room again, the backup is made');
 });

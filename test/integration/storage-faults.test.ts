@@ -170,6 +170,13 @@ t.test('while serving, the storage fails the writes: 503, then normal service', 
     lifted = false;
     fault.impose(ledger);
     ledger.projector.start();
+    if (fault.total) {
+      // Before any append has met it: /readyz names the projector's.
+      await poll('the projector meets the fault', () => ledger.projector.fault !== null);
+      const projecting = await call('GET', '/readyz');
+      t.equal(projecting.status, 503);
+      t.match(projecting.body, { fault: { of: 'projector', kind: fault.kind }, detail: /^the projector cannot write the read model: .*; it retries$/ });
+    }
 
     let first = await appendOnce();
     if (fault.total) t.equal(first.status, 503, 'the first append under the fault is refused');
