@@ -6,6 +6,7 @@ import { createLedger, type Ledger } from '../../src/application/create-ledger.j
 import type { StoreChoice } from '../../src/application/open-store.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Principal } from '../../src/http/claims.js';
+import type { HttpLimits } from '../../src/http/limits.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
 import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
@@ -38,6 +39,12 @@ export interface TestLedgerOptions {
   clock?: () => Date;
   /** The console's files; `dist/console` by default. */
   consoleRoot?: string;
+  /**
+   * Rate limit, timeouts and load shedding; `serve`'s defaults, except that no load is shed
+   * unless a test says: a test's process also runs the test itself (in-process commands,
+   * property runs) on the loop the ledger shares, which is no pressure of the ledger's.
+   */
+  limits?: Partial<HttpLimits>;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -100,6 +107,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     watchGraceMs: options.watchGraceMs ?? 0,
     corsOrigins: options.corsOrigins,
     consoleRoot: options.consoleRoot,
+    limits: { pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 }, ...options.limits },
   });
   const answeredStatuses = recordAnsweredStatuses(app);
   reportToTheSuite(app, answeredStatuses);
