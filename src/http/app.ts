@@ -64,7 +64,12 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
     // a watch, once asked for, streams for as long as it lasts.
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: timeoutCheckIntervalMs(limits) },
+    // Given to Node's server as it is made too, which refuses headers allowed longer than the request.
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
+    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Answers fastify and Node would give in their own JSON, as problems.
     frameworkErrors: answerFrameworkError,

@@ -126,8 +126,9 @@ t.test('slow clients do not hold up others: idle connections and trickled bodies
   await watch.return(undefined);
 });
 
-t.test('a chunked body past the body limit is a 413 problem', async (t) => {
-  const ledger = await startLedger({ bodyLimit: 4096 });
+t.test("a chunked body past the body limit is a 413 problem; timeouts past Node's defaults are taken", async (t) => {
+  // A header timeout past Node's default request timeout (300 s): Node refuses to make such a server unless told both.
+  const ledger = await startLedger({ bodyLimit: 4096, limits: { requestTimeoutMs: 500_000, headersTimeoutMs: 400_000 } });
   t.teardown(() => ledger.close());
   const chunk = `{"padding":"${'x'.repeat(8000)}"}`;
   const [answer] = parseAnswers(
