@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { PROBLEM_TYPE_BASE } from '../../src/contract/index.js';
 import { startLedger } from '../support/ledger-server.js';
-import { exchange, parseAnswers } from '../support/raw-http.js';
+import { exchange, openSocket, parseAnswers, readUntilClosed } from '../support/raw-http.js';
 
 const ledger = await startLedger();
 t.teardown(() => ledger.close());
@@ -49,8 +49,23 @@ t.test("requests Node's HTTP parser refuses are 400 validation problems, and the
   await expectProblem(t, 'NOT AN HTTP REQUEST\r\n\r\n', 400, 'validation', 'no HTTP at all');
 });
 
-t.test('headers larger than the server takes are a 431 problem', async (t) => {
+t.test('headers, or chunk extensions, larger than the server takes are a 431 or 413 problem', async (t) => {
   await expectProblem(t, get('/healthz', [`X-Padding: ${'p'.repeat(20_000)}`]), 431, 'headers-too-large', 'a 20 kB header');
+  const extended = `POST /v1/sessions HTTP/1.1\r\n${host}\r\n${bearer}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`;
+  await expectProblem(t, extended, 413, 'payload-too-large', '20 kB of chunk extensions');
+});
+
+t.test('a malformed request behind an answer already under way closes the connection without writing into that answer', async (t) => {
+  const { sessionId } = (await ledger.call('POST', '/v1/sessions', { token: ledger.controller, body: { userId: 'u', provider: 'gemini', browserVmId: 'vm-garbage' } })).body as { sessionId: string };
+  const socket = await openSocket(ledger.url);
+  const received = readUntilClosed(socket);
+  const streaming = new Promise((resolve) => socket.on('data', (chunk: string) => chunk.includes('event: status') && resolve(chunk)));
+  socket.write(get(`/v1/sessions/${sessionId}/watch`, [bearer, 'Accept: text/event-stream']).replace('Connection: close', 'Connection: keep-alive'));
+  await streaming;
+  socket.write('NOT HTTP AT ALL\r\n\r\n');
+  const text = await received;
+  t.match(text, /^HTTP\/1\.1 200 /, 'the watch was answered');
+  t.notMatch(text, /HTTP\/1\.1 400/, 'no second status line written into its stream');
 });
 
 t.test("a path that climbs out of the docs' static files is refused as a problem, not a 500", async (t) => {

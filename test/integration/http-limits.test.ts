@@ -17,9 +17,9 @@ import { within } from '../support/waits.js';
 t.test('the rate limit: per credential, before it is verified; past it 429 with Retry-After; the probes never', async (t) => {
   const ledger = await startLedger({ over: 'inject', limits: { rateLimit: { max: 3, windowMs: 600_000 } } });
   t.teardown(() => ledger.close());
-  const statuses = async (count: number, token?: string, path = '/v1/sessions') => {
+  const statuses = async (count: number, token?: string, path = '/v1/sessions', headers?: Record<string, string>) => {
     const answers = [];
-    for (let i = 0; i < count; i++) answers.push(await ledger.call('GET', path, { token }));
+    for (let i = 0; i < count; i++) answers.push(await ledger.call('GET', path, { token, headers }));
     return answers;
   };
   const controller = await statuses(4, ledger.controller);
@@ -33,6 +33,8 @@ t.test('the rate limit: per credential, before it is verified; past it 429 with 
   const forged = `${ledger.controller.slice(0, -4)}AAAA`;
   t.same((await statuses(4, forged)).map(({ status }) => status), [401, 401, 401, 429], 'a bad token is limited too: counted before it is verified');
   t.same((await statuses(4)).map(({ status }) => status), [401, 401, 401, 429], 'no credential: limited by address');
+  const cookie = { cookie: 'theme=dark; ledger_console=not-a-token' };
+  t.same((await statuses(4, undefined, '/v1/sessions', cookie)).map(({ status }) => status), [401, 401, 401, 429], "the console's cookie: an allowance of its own, not the address's");
   t.same((await statuses(3, undefined, '/healthz')).map(({ status }) => status), [200, 200, 200], 'the liveness probe is never limited');
 });
 
