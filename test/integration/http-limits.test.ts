@@ -45,7 +45,7 @@ t.test('under event-loop pressure requests are shed with 503 and Retry-After; /h
   /** The answer once the samples show a free loop (starting the ledger held it too); bounded. */
   const calm = async () => {
     let answer = await read();
-    for (let tries = 0; tries < 100 && answer.status === 503; tries++) {
+    for (let tries = 0; tries < 500 && answer.status === 503; tries++) {
       await setTimeout(20);
       answer = await read();
     }
