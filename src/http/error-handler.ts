@@ -35,7 +35,7 @@ function frameworkProblemOf(error: FastifyError): ProblemError | null {
 }
 
 /** The refusals a plugin raises with a status of its own (@fastify/static's 403 for a path out of its root), by that status. */
-const refusals: Partial<Record<number, ProblemKind>> = { 403: 'forbidden', 404: 'not-found', 405: 'not-found', 406: 'not-acceptable', 413: 'payload-too-large', 415: 'unsupported-media-type' };
+const refusals: Partial<Record<number, ProblemKind>> = { 403: 'forbidden', 404: 'not-found', 406: 'not-acceptable', 413: 'payload-too-large', 415: 'unsupported-media-type' };
 
 function refusalOf(error: FastifyError): ProblemError | null {
   const kind = error.statusCode === undefined ? undefined : refusals[error.statusCode];

@@ -33,14 +33,14 @@ export function problems<const Statuses extends readonly ProblemStatus[]>(...sta
  * unless its config exempts it (`rateLimit: false`, `loadShedding: false`).
  */
 const sharedMeanings = {
-  429: 'Too many requests with this credential (without one, from this address) in the rate limit\'s window (`rate-limited`, with `Retry-After`)',
+  429: "Too many requests with this credential (without one, from this address) in the rate limit's window (`rate-limited`, with `Retry-After`)",
   503: 'The ledger is overloaded or shutting down (`unavailable`, with `Retry-After`); retrying, here or at another instance, is safe',
 } as const;
 
 /**
  * An onRoute hook: declares on every documented route the problems every route can answer,
  * beside those the route lists itself. A status the route declares already keeps its meaning,
- * and gains this one. Idempotent: fastify calls it again with the same schema for HEAD.
+ * and gains this one. Idempotent: fastify may call it again with the same schema (a GET's HEAD route).
  */
 export function declareSharedProblems(route: RouteOptions) {
   const { schema, config } = route;
