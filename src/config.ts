@@ -83,6 +83,64 @@ const Environment = z.object({
     .optional()
     .describe('the Ed25519 private key (PEM) that signs seals of the log, kept outside the database; unset: no seals'),
   LEDGER_SEAL_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000).describe('how often `serve` seals the log, if it moved'),
+  // Resource bounds: each one keeps a client (or a flood of them) from taking what others need.
+  LEDGER_RATE_LIMIT_MAX: z
+    .coerce.number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(3000)
+    .describe('requests one credential (a bearer token, the console cookie; without one, one address) may make per window before 429; 0 turns the limit off'),
+  LEDGER_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000).describe('the window of LEDGER_RATE_LIMIT_MAX'),
+  LEDGER_REQUEST_TIMEOUT_MS: z
+    .coerce.number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(30_000)
+    .describe('how long a request may take to arrive, headers and body, before 408 (a watch, once asked for, is not cut by it)'),
+  LEDGER_HEADERS_TIMEOUT_MS: z
+    .coerce.number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(10_000)
+    .describe("how long a request's headers may take to arrive (an idle new connection included) before 408; at most LEDGER_REQUEST_TIMEOUT_MS"),
+  LEDGER_KEEP_ALIVE_TIMEOUT_MS: z
+    .coerce.number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(72_000)
+    .describe("how long an idle kept-alive connection stays open; above a load balancer's own idle timeout (often 60 s)"),
+  LEDGER_MAX_EVENT_LOOP_DELAY_MS: z
+    .coerce.number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1000)
+    .describe('the event-loop delay past which requests are shed with 503 (load shedding); 0 never sheds on it'),
+  LEDGER_MAX_HEAP_USED_MB: z
+    .coerce.number()
+    .int()
+    .min(0)
+    .max(1_048_576)
+    .default(0)
+    .describe('the used heap, in MiB, past which requests are shed with 503; 0 never sheds on it'),
+  LEDGER_LOG_BUFFER_BYTES: z
+    .coerce.number()
+    .int()
+    .min(16_384)
+    .max(1_073_741_824)
+    .default(4_194_304)
+    .describe('log output held for a reader that does not keep up; lines past it are dropped and counted (ledger_log_lines_dropped_total)'),
+  LEDGER_SHUTDOWN_TIMEOUT_MS: z
+    .coerce.number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(10_000)
+    .describe('how long `serve` waits on SIGTERM for requests and parts to finish before it exits anyway (exit code 1)'),
   LEDGER_URL: z
     .url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. http://127.0.0.1:3000' })
     .default('http://127.0.0.1:3000')
@@ -93,6 +151,10 @@ const Environment = z.object({
 const Checked = Environment.refine((env) => env.LEDGER_STORE !== 'eventstoredb' || env.EVENTSTORE_CONNECTION_STRING !== undefined, {
   path: ['EVENTSTORE_CONNECTION_STRING'],
   message: 'required when LEDGER_STORE=eventstoredb',
+}).refine((env) => env.LEDGER_HEADERS_TIMEOUT_MS <= env.LEDGER_REQUEST_TIMEOUT_MS, {
+  // The headers are part of the request: a longer bound for them would never be reached.
+  path: ['LEDGER_HEADERS_TIMEOUT_MS'],
+  message: 'at most LEDGER_REQUEST_TIMEOUT_MS',
 });
 
 export type LedgerConfig = z.infer<typeof Environment>;

@@ -1,6 +1,9 @@
 import closeWithGrace from 'close-with-grace';
 import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
+import { countDroppedLogLine } from '../application/process-metrics.js';
 import { buildApp } from '../http/app.js';
+import { httpLimitsOf } from '../http/limits.js';
+import { boundedLogDestination } from '../log-destination.js';
 import { createLogger } from '../logger.js';
 import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
@@ -10,7 +13,10 @@ import { jwtSecretOf } from './jwt-secret.js';
  * model in LEDGER_DB), the projector following the store, the deadline sweeper (unless
  * LEDGER_SWEEP_INTERVAL_MS is 0), and the HTTP API. On SIGINT/SIGTERM it stops taking
  * requests, lets in-flight appends finish, stops the sweeper after its sweep and the
- * projector after its transaction, then closes the file.
+ * projector after its transaction, then closes the file; whatever is not done within
+ * LEDGER_SHUTDOWN_TIMEOUT_MS is left, and it exits 1. Its log goes to stdout, bounded: a
+ * reader that stalls or goes away costs log lines (counted on /metrics), never memory or the
+ * exit.
  */
 export const serve = defineCommand({
   name: 'serve',
@@ -29,11 +35,21 @@ export const serve = defineCommand({
     'LEDGER_WATCH_GRACE_MS',
     'LEDGER_SEAL_KEY_FILE',
     'LEDGER_SEAL_INTERVAL_MS',
+    'LEDGER_RATE_LIMIT_MAX',
+    'LEDGER_RATE_LIMIT_WINDOW_MS',
+    'LEDGER_REQUEST_TIMEOUT_MS',
+    'LEDGER_HEADERS_TIMEOUT_MS',
+    'LEDGER_KEEP_ALIVE_TIMEOUT_MS',
+    'LEDGER_MAX_EVENT_LOOP_DELAY_MS',
+    'LEDGER_MAX_HEAP_USED_MB',
+    'LEDGER_LOG_BUFFER_BYTES',
+    'LEDGER_SHUTDOWN_TIMEOUT_MS',
     'LOG_LEVEL',
   ],
   examples: ['ledger serve', 'LEDGER_DB=/var/lib/ledger/ledger.db LEDGER_PORT=8080 ledger serve'],
-  async run(_arguments, { config, clock }) {
-    const logger = createLogger(config.LOG_LEVEL);
+  async run(_arguments, { config, clock, stdout }) {
+    const log = boundedLogDestination(stdout, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
+    const logger = createLogger(config.LOG_LEVEL, log);
     const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
     const app = await buildApp(ledger, {
       jwtSecret: jwtSecretOf(config, { create: true }),
@@ -41,14 +57,21 @@ export const serve = defineCommand({
       logger,
       watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
       corsOrigins: config.LEDGER_CORS_ORIGINS,
+      limits: httpLimitsOf(config),
     });
 
     const stopped = new Promise<void>((resolve) => {
-      closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+      const timeoutMs = config.LEDGER_SHUTDOWN_TIMEOUT_MS;
+      // Past the deadline close-with-grace exits 1, whatever is still running: nothing the log holds can hold it.
+      const onTimeout = () => logger.error({ timeoutMs }, 'stopping took too long: exiting with what is not done left undone');
+      closeWithGrace({ delay: timeoutMs, logger, onTimeout }, async ({ signal, err }) => {
         if (err) logger.error({ err }, 'stopping after an error');
         else logger.info({ signal }, 'stopping');
         await app.close();
         await ledger.close();
+        logger.info({ droppedLogLines: log.dropped }, 'stopped');
+        // The last lines, to a reader that takes them; one that does not is not waited for long.
+        await log.drain(Math.min(1000, timeoutMs / 10));
         resolve();
       });
     });

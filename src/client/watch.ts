@@ -76,7 +76,7 @@ function lostOnTheNetwork(error: unknown): never {
  * it, so none is missed, and the iterator skips any position it has already given, so none
  * is repeated. Between connections that bring nothing it backs off (the client's
  * `retryDelayMs`, doubling up to `maxRetryDelayMs`, with jitter); a server's `retry:` raises
- * where the backoff starts, a 503's `Retry-After` replaces it. Problems before the stream
+ * where the backoff starts, a 503's `Retry-After` lengthens a wait (never shortens it). Problems before the stream
  * opens (401, 403, 404, 429) are thrown as `LedgerProblemError`.
  */
 export async function* watchSession(transport: Transport, sessionId: string, options: WatchOptions = {}): AsyncGenerator<WatchUpdate, void, undefined> {
@@ -176,7 +176,9 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
     failures++;
     // The server may ask for a longer start (its `retry:` as it shuts down), never a shorter one.
     const start = Math.max(backoff.initialMs, serverRetryMs ?? 0);
-    const delayMs = waitMs ?? backoffMs({ ...backoff, initialMs: start }, failures);
+    // A 503's Retry-After lengthens the wait, never shortens it below the backoff: a `Retry-After: 0`
+    // on every answer would otherwise have the watch ask again at once, for ever.
+    const delayMs = Math.max(waitMs ?? 0, backoffMs({ ...backoff, initialMs: start }, failures));
     // The error a bounded call would have thrown: the last answer (a 503), else the network's failure.
     const error = lost.cause instanceof LedgerClientError ? lost.cause : new LedgerNetworkError(site, failures, lost.timedOut, lost.cause ?? lost);
     onReconnect?.({ attempt: failures, delayMs, error });

@@ -9,11 +9,16 @@ import { consoleRoutes } from './console.js';
 import { apiDocs } from './docs.js';
 import { problemDetails } from './error-handler.js';
 import { examplePage } from './example-page.js';
+import { answerClientError, answerFrameworkError, MAX_PARAM_LENGTH } from './framework-errors.js';
 import { httpMetrics } from './http-metrics.js';
 import { legacyRoutes } from './legacy.js';
+import { defaultHttpLimits, timeoutCheckIntervalMs, type HttpLimits } from './limits.js';
+import { loadShedding } from './load-shedding.js';
 import { answerAsTheLedger } from './node-answers.js';
 import { opsRoutes } from './ops.js';
+import { rateLimit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
+import { declareSharedProblems } from './route-schemas.js';
 import { sessionRoutes } from './sessions.js';
 import { statsRoutes } from './stats.js';
 import { DEFAULT_TOKEN_MAX_TTL_S } from './token-verifier.js';
@@ -43,11 +48,14 @@ export interface HttpOptions {
   consoleRoot?: string | undefined;
   /** The frontend example's files; defaults to `examples/frontend`. */
   exampleRoot?: string | undefined;
+  /** Rate limit, timeouts and load shedding; each one absent is the configuration's default. */
+  limits?: Partial<HttpLimits> | undefined;
 }
 
 /** The ledger's HTTP API over a ledger: one fastify app, one plugin per concern. Not listening yet. */
 export async function buildApp(ledger: Ledger, options: HttpOptions) {
   const { application, providers, clock, metrics, projector } = ledger;
+  const limits: HttpLimits = { ...defaultHttpLimits(), ...options.limits };
   const app = Fastify({
     loggerInstance: options.logger,
     // The request log plugin writes one line per request, with the ledger's own fields.
@@ -55,8 +63,25 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // The request id is a fresh UUID, not a counter that restarts with the process.
     genReqId: () => crypto.randomUUID(),
-    // Node would answer a request without Host with a bare 400 of its own; the app answers it.
-    http: { requireHostHeader: false },
+    // A request must arrive in time, its body too (fastify's default is no bound: a body sent a
+    // byte a second held its request for ever). It covers receiving the request, not the answer:
+    // a watch, once asked for, streams for as long as it lasts.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Given to Node's server as it is made too, which refuses headers allowed longer than the request.
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
+      // Node would answer a request without Host with a bare 400 of its own; the app answers it.
+      requireHostHeader: false,
+    },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Answers fastify and Node would give in their own JSON, as problems.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError(options.logger),
+    // The load shedding answers while closing, as a problem.
+    return503OnClosing: false,
   });
   answerAsTheLedger(app.server);
   // JSON only: any other body is a 415, not a string for the schema to puzzle over.
@@ -65,6 +90,11 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(problemDetails);
+  // Every route can answer these two: its OpenAPI document says so.
+  app.addHook('onRoute', declareSharedProblems);
+  // First the cheapest refusals: shed load, then the rate limit, before any work for the request.
+  await app.register(loadShedding, limits.pressure);
+  await app.register(rateLimit, limits.rateLimit);
   await app.register(requestLog);
   await app.register(httpMetrics, { metrics: metrics.registry });
   if (options.corsOrigins?.length) {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -32,7 +33,17 @@ function frameworkProblemOf(error: FastifyError): ProblemError | null {
   if (kind) return new ProblemError(kind, error.message);
   // A JSON body that does not parse reaches us as a plain 400 SyntaxError.
   if (error.statusCode === 400) return new ProblemError('validation', `malformed request: ${error.message}`);
-  return null;
+  return refusalOf(error);
+}
+
+/** The refusals a plugin raises with a status of its own (@fastify/static's 403 for a path out of its root), by that status. */
+const refusals: Partial<Record<number, ProblemKind>> = { 403: 'forbidden', 404: 'not-found', 406: 'not-acceptable', 413: 'payload-too-large', 415: 'unsupported-media-type' };
+
+function refusalOf(error: FastifyError): ProblemError | null {
+  const kind = error.statusCode === undefined ? undefined : refusals[error.statusCode];
+  if (!kind) return null;
+  // fastify's and its plugins' messages are written for clients; another error's may not be.
+  return new ProblemError(kind, error.code?.startsWith('FST_') ? error.message : (STATUS_CODES[error.statusCode!] ?? 'refused'));
 }
 
 /** The answer to any error: the HTTP layer's own, the ledger's by its code, or the framework's; null when unknown. */

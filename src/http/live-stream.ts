@@ -43,6 +43,8 @@ export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): L
     stop.abort();
   };
   shutdown.addEventListener('abort', goodbye, { signal: stop.signal });
+  // A signal that has aborted already never tells its listeners: a stream opened as the server shuts down ends now.
+  if (shutdown.aborted) goodbye();
 
   return {
     push(item) {

@@ -32,11 +32,15 @@ export const opsRoutes = fp<OpsRoutesOptions>(
     routes.get(
       '/healthz',
       {
+        // A liveness probe that failed under load would have a healthy, busy process restarted.
+        config: { rateLimit: false, loadShedding: false },
         schema: {
           operationId: 'getHealth',
           tags: ['operations'],
           summary: 'Liveness: the process answers',
-          description: 'Always 200 while the process serves requests; says nothing of the store or the projector (that is `/readyz`).',
+          description:
+            'Always 200 while the process serves requests, under load and while it shuts down too: neither the rate limit nor load shedding applies. ' +
+            'Says nothing of the store or the projector (that is `/readyz`).',
           security: noSecurity,
           response: { 200: HealthJson.describe('Alive') },
         },
@@ -47,6 +51,8 @@ export const opsRoutes = fp<OpsRoutesOptions>(
     routes.get(
       '/readyz',
       {
+        // A load balancer asks from one address, as often as it likes; under load, its 503 is the point.
+        config: { rateLimit: false },
         schema: {
           operationId: 'getReadiness',
           tags: ['operations'],
@@ -72,6 +78,8 @@ export const opsRoutes = fp<OpsRoutesOptions>(
     routes.get(
       '/metrics',
       {
+        // Scraped under load too, when they matter most.
+        config: { rateLimit: false, loadShedding: false },
         schema: {
           operationId: 'getMetrics',
           tags: ['operations'],

@@ -1,3 +1,4 @@
+import type { RouteOptions } from 'fastify';
 import { ProblemJson } from '../contract/index.js';
 
 // What the routes' schemas share, for the OpenAPI document: the problem answers and the security
@@ -25,6 +26,34 @@ export type ProblemStatus = keyof typeof meanings;
 /** The problem answers of these statuses, each with its usual meaning. */
 export function problems<const Statuses extends readonly ProblemStatus[]>(...statuses: Statuses) {
   return Object.fromEntries(statuses.map((status) => [status, problem(meanings[status])])) as Record<Statuses[number], ReturnType<typeof problem>>;
+}
+
+/**
+ * What any route can answer besides its own (`buildApp`'s rate limit and load shedding),
+ * unless its config exempts it (`rateLimit: false`, `loadShedding: false`).
+ */
+const sharedMeanings = {
+  429: "Too many requests with this credential (without one, from this address) in the rate limit's window (`rate-limited`, with `Retry-After`)",
+  503: 'The ledger is overloaded or shutting down (`unavailable`, with `Retry-After`); retrying, here or at another instance, is safe',
+} as const;
+
+/**
+ * An onRoute hook: declares on every documented route the problems every route can answer,
+ * beside those the route lists itself. A status the route declares already keeps its meaning,
+ * and gains this one. Idempotent: fastify may call it again with the same schema (a GET's HEAD route).
+ */
+export function declareSharedProblems(route: RouteOptions) {
+  const { schema, config } = route;
+  if (schema === undefined || schema.hide === true) return;
+  const responses = { ...(schema.response as Record<string, { description: string }> | undefined) };
+  const exempt = { 429: config?.rateLimit === false, 503: config?.loadShedding === false };
+  for (const [status, meaning] of Object.entries(sharedMeanings)) {
+    if (exempt[Number(status) as keyof typeof exempt]) continue;
+    const declared = responses[status];
+    if (declared === undefined) responses[status] = problem(meaning);
+    else if (!declared.description.includes(meaning)) responses[status] = { ...declared, description: `${declared.description}; or: ${meaning}` };
+  }
+  schema.response = responses;
 }
 
 /** A read of a session's row, v1 or legacy: `?after=` waits for the projector, bounded, and `?asOf=` reads the event store. */

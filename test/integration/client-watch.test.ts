@@ -318,20 +318,25 @@ t.test('a 503 before the stream (the ledger at its bound of watchers) is retried
       if (calls > 1) return fetch(input, init);
       return new Response(JSON.stringify({ type: 'https://session-ledger.dev/problems/unavailable', title: 'busy', status: 503, detail: 'full' }), {
         status: 503,
-        headers: { 'content-type': 'application/problem+json', 'retry-after': '0' },
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
       });
     },
   });
-  for await (const update of busyOnce.watch(session.sessionId)) {
+  const waits: number[] = [];
+  for await (const update of busyOnce.watch(session.sessionId, { onReconnect: ({ delayMs }) => void waits.push(delayMs) })) {
     t.equal(update.session.status, 'pending');
     break;
   }
   t.equal(calls, 2);
+  t.same(waits, [1000], 'a Retry-After longer than the backoff is the wait');
 
   // A ledger that stays at its bound is asked again, after each Retry-After, until the watch is stopped.
   const reconnects: WatchReconnect[] = [];
   const stop = new AbortController();
   const alwaysBusy = clientOf(ledger.controller, {
+    retryDelayMs: 10,
+    maxRetryDelayMs: 40,
+    random: () => 1,
     fetch: async () =>
       new Response(JSON.stringify({ type: 'https://session-ledger.dev/problems/unavailable', title: 'busy', status: 503, detail: 'full' }), {
         status: 503,
@@ -343,7 +348,7 @@ t.test('a 503 before the stream (the ledger at its bound of watchers) is retried
     if (reconnects.length === 5) stop.abort(new Error('enough'));
   };
   await t.rejects(alwaysBusy.watch(session.sessionId, { signal: stop.signal, onReconnect }).next(), { message: 'enough' });
-  t.same(reconnects.map(({ delayMs }) => delayMs), [0, 0, 0, 0, 0], "each wait is the answer's Retry-After");
+  t.same(reconnects.map(({ delayMs }) => delayMs), [10, 20, 40, 40, 40], 'a Retry-After of 0 does not shorten the backoff: it still doubles, up to its cap');
   t.match(reconnects.at(-1)?.error, { name: 'LedgerProblemError', status: 503, kind: 'unavailable', retryAfterMs: 0 }, 'each told the answer');
   const giveUp = () => {
     throw new Error('given up');

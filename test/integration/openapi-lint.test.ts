@@ -72,8 +72,7 @@ t.test('the linter is live: a document spoiled in known ways fails with those ru
   const notFound = paths['/v1/sessions/{id}']!.get!.responses['404'] as { content: Record<string, unknown> };
   notFound.content = { 'application/json': notFound.content['application/problem+json'] };
   const seals = paths['/v1/audit/seals']!.get!.responses;
-  delete seals['401'];
-  delete seals['403'];
+  for (const status of Object.keys(seals)) if (status.startsWith('4')) delete seals[status];
   (paths['/v1/console/login']!.delete!.responses['204'] as { content?: unknown }).content = { 'application/json': { schema: { type: 'null' } } };
 
   const { code, report } = await lint(spoiled, 'spoiled');

@@ -8,12 +8,13 @@
  * an EventStoreDB emulator that is stopped, for the answers of an event store out of reach.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { StartedJson } from '../../src/contract/index.js';
 import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
 import { compareStatuses, unanswered, undeclared } from '../support/answered-statuses.js';
 import { startLedger, type CallOptions, type TestLedger } from '../support/ledger-server.js';
-import type { OpenApiDocument } from '../support/openapi.js';
+import { operationsOf, type OpenApiDocument } from '../support/openapi.js';
 
 const BODY_LIMIT = 4096;
 // One watch per token and two in all, so that both limits are reached with three tokens.
@@ -253,13 +254,66 @@ t.test("the operator's routes", async (t) => {
   await expect(t, 200, 'the metrics', ['GET', '/metrics']);
 });
 
+// What every route can answer besides its own, each on a ledger of its own: one whose rate
+// limit is one request per credential, and one under pressure (any heap at all is too much).
+const limited = await startLedger({ over: 'inject', limits: { rateLimit: { max: 1, windowMs: 600_000 } } });
+t.teardown(() => limited.close());
+const pressed = await startLedger({ over: 'inject', limits: { pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, sampleIntervalMs: 10 } } });
+t.teardown(() => pressed.close());
+
+/** Each operation of the document, as a request with a made-up value for each path parameter. */
+async function everyOperation() {
+  // From a ledger that answers it: the two above limit and shed the document too.
+  const document = (await unreachable.call('GET', '/docs/json')).body as OpenApiDocument;
+  return operationsOf(document).map(({ method, path, operation }) => ({
+    method,
+    path: path.replace(/\{[^}]+\}/g, 'some-id'),
+    declared: Object.keys(operation.responses ?? {}).map(Number),
+  }));
+}
+
+t.test('429 on every route but the probes: past the rate limit, with Retry-After', async (t) => {
+  // The controller's one request; every other with its token is one too many.
+  await expect(t, 200, "the controller's one request", ['GET', '/v1/sessions', { token: limited.controller }], limited);
+  for (const { method, path, declared } of await everyOperation()) {
+    const answer = await limited.call(method, path, { token: limited.controller });
+    if (!declared.includes(429)) {
+      t.not(answer.status, 429, `${method} ${path}: not limited`);
+      continue;
+    }
+    t.equal(answer.status, 429, `${method} ${path}: rate-limited`, { body: answer.body });
+    t.match(answer.body, { type: /\/rate-limited$/ }, `${method} ${path}: as a problem`);
+    t.match(answer.headers.get('retry-after'), /^[1-9]\d*$/, `${method} ${path}: Retry-After`);
+  }
+});
+
+t.test('503 on every route but liveness and metrics: under pressure, with Retry-After', async (t) => {
+  // The first sample of the heap is taken 10 ms after the start: until then nothing is shed.
+  for (let tries = 0; (await pressed.call('GET', '/v1/sessions', { token: pressed.controller })).status !== 503; tries++) {
+    if (tries === 200) throw new Error('never under pressure');
+    await setTimeout(10);
+  }
+  for (const { method, path, declared } of await everyOperation()) {
+    const answer = await pressed.call(method, path, { token: pressed.controller });
+    if (!declared.includes(503)) {
+      t.not(answer.status, 503, `${method} ${path}: answers under pressure`);
+      continue;
+    }
+    t.equal(answer.status, 503, `${method} ${path}: shed`, { body: answer.body });
+    t.match(answer.body, { type: /\/unavailable$/, detail: /overloaded/ }, `${method} ${path}: as a problem`);
+    t.match(answer.headers.get('retry-after'), /^[1-9]\d*$/, `${method} ${path}: Retry-After`);
+  }
+});
+
 t.test('every operation answered each status it declares, and no other', async (t) => {
   // Every answer is over once the server is: a watch left open above is counted by then.
   await closeLedger();
   // The document is no answer of the contract: read as what it claims to be.
   const document = (await unreachable.call('GET', '/docs/json')).body as OpenApiDocument;
   const answered = new Map([...ledger.answeredStatuses()]);
-  for (const [operation, statuses] of unreachable.answeredStatuses()) answered.set(operation, [...new Set([...(answered.get(operation) ?? []), ...statuses])].sort((a, b) => a - b));
+  for (const other of [unreachable, limited, pressed]) {
+    for (const [operation, statuses] of other.answeredStatuses()) answered.set(operation, [...new Set([...(answered.get(operation) ?? []), ...statuses])].sort((a, b) => a - b));
+  }
   const comparisons = compareStatuses(answered, document);
   t.same(undeclared(comparisons), [], 'answered, but not declared');
   t.same(unanswered(comparisons), [], 'declared, but never answered');

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { declaredStatuses, documentPath, operationKey, type OpenApiDocument } from './openapi.js';
 
 // The statuses a server is seen to answer, route by route, beside the ones its OpenAPI document
@@ -21,15 +21,21 @@ export interface StatusComparison {
  */
 export function recordAnsweredStatuses(app: FastifyInstance) {
   const answered = new Map<string, Set<number>>();
-  app.addHook('onRequest', async (request, reply) => {
+  const watched = new WeakSet<FastifyRequest>();
+  const watch = (request: FastifyRequest, reply: FastifyReply) => {
     const { url, schema } = request.routeOptions;
-    if (url === undefined || schema?.hide === true || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    if (watched.has(request) || url === undefined || schema?.hide === true || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    watched.add(request);
     const operation = operationKey(request.method, documentPath(url));
     // 'close' comes last, after 'finish' or in its place; a request left before any answer has no status.
     reply.raw.once('close', () => {
       if (reply.raw.headersSent) answered.set(operation, (answered.get(operation) ?? new Set()).add(reply.raw.statusCode));
     });
-  });
+  };
+  app.addHook('onRequest', async (request, reply) => watch(request, reply));
+  // Also as an answer is sent: one given by an earlier onRequest hook (load shedding, the rate
+  // limit) ends that chain before the hook above runs.
+  app.addHook('onSend', async (request, reply) => watch(request, reply));
   /** Each operation's answered statuses, in order. */
   return () => new Map([...answered].map(([operation, statuses]) => [operation, [...statuses].sort((a, b) => a - b)]));
 }

@@ -6,6 +6,7 @@ import { createLedger, type Ledger } from '../../src/application/create-ledger.j
 import type { StoreChoice } from '../../src/application/open-store.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Principal } from '../../src/http/claims.js';
+import type { HttpLimits } from '../../src/http/limits.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
 import type { WatchLimits } from '../../src/http/watch-hub.js';
 import { createLogger } from '../../src/logger.js';
@@ -44,6 +45,12 @@ export interface TestLedgerOptions {
   projectorRetryDelayMs?: number;
   /** The longest a token may live (LEDGER_TOKEN_MAX_TTL); a day by default. */
   tokenMaxTtlSeconds?: number;
+  /**
+   * Rate limit, timeouts and load shedding; `serve`'s defaults, except that no load is shed
+   * unless a test says: a test's process also runs the test itself (in-process commands,
+   * property runs) on the loop the ledger shares, which is no pressure of the ledger's.
+   */
+  limits?: Partial<HttpLimits>;
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -115,6 +122,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     corsOrigins: options.corsOrigins,
     consoleRoot: options.consoleRoot,
     tokenMaxTtlSeconds: options.tokenMaxTtlSeconds,
+    limits: { pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 }, ...options.limits },
   });
   const answeredStatuses = recordAnsweredStatuses(app);
   reportToTheSuite(app, answeredStatuses);
