@@ -29,6 +29,7 @@ const mutate = [
  * they reach this code only through the files below, at many times their cost.
  */
 const testFiles = [
+  'test/unit/authorization.test.js',
   'test/unit/decide.test.js',
   'test/unit/fold-truth-table.test.js',
   'test/unit/verify-export.test.js',
