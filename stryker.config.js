@@ -32,6 +32,7 @@ const testFiles = [
   'test/unit/authorization.test.js',
   'test/unit/decide.test.js',
   'test/unit/fold-truth-table.test.js',
+  'test/unit/fold-readings.test.js',
   'test/unit/verify-export.test.js',
   'test/conformance/sqlite.test.js',
   'test/integration/command-handler.test.js',
