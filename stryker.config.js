@@ -31,6 +31,7 @@ const mutate = [
 const testFiles = [
   'test/unit/authorization.test.js',
   'test/unit/decide.test.js',
+  'test/unit/idempotency.test.js',
   'test/unit/fold-truth-table.test.js',
   'test/unit/fold-readings.test.js',
   'test/unit/verify-export.test.js',
