@@ -35,6 +35,7 @@ const testFiles = [
   'test/unit/fold-truth-table.test.js',
   'test/unit/fold-readings.test.js',
   'test/unit/verify-export.test.js',
+  'test/integration/verify-report.test.js',
   'test/conformance/sqlite.test.js',
   'test/integration/command-handler.test.js',
   'test/integration/http-bad-input.test.js',
