@@ -42,6 +42,7 @@ const testFiles = [
   'test/unit/fold-properties.test.js',
   'test/integration/audit.test.js',
   'test/conformance/eventstoredb.test.js',
+  'test/integration/eventstoredb-emulator.test.js',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
