@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'packages/*/dist/', 'coverage/', '.tap/'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'coverage/', '.tap/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -20,6 +20,7 @@ export function outcomeOf(state: SessionState): OutcomeBucket | null {
     hour: Math.floor(Date.parse(created) / HOUR_MS),
     provider: state.provider,
     status: state.status,
+    // Stryker disable next-line OptionalChaining: equivalent, a failed state always has its failure (fail() sets both); the chain is for the type.
     failureReason: state.status === 'failed' ? (state.failure?.reason ?? null) : null,
   };
 }

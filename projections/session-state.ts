@@ -100,5 +100,6 @@ export const EXPIRED_FAILURE = Object.freeze({
  * row, like every completed row before the ledger, carries no error.
  */
 export function errorMessageOf(state: SessionState): string | null {
+  // Stryker disable next-line OptionalChaining: equivalent, a failed state always has its failure (fail() sets both); the chain is for the type.
   return state.status === 'failed' ? (state.failure?.errorMessage ?? null) : null;
 }

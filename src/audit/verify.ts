@@ -80,15 +80,21 @@ export interface VerifyOptions {
   onProgress?: (checked: number, total: number) => void;
 }
 
+/** A report as it is being made: whether it is clean is said once it is whole. */
+type Findings = Omit<VerifyReport, 'clean'>;
+
 /** True when a report names no difference, break or broken seal. */
-const isClean = (report: VerifyReport) =>
+const isClean = (report: Findings) =>
   report.differences.length === 0 &&
   report.chainBreaks.length === 0 &&
   report.undecodable.length === 0 &&
   (report.outcomeDifferences ?? []).length === 0 &&
   (report.seals?.broken ?? null) === null;
 
-const shown = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'missing';
+const shown = (value: unknown) =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ??
+  // Stryker disable next-line StringLiteral: unreachable, no column of a row or a fold is undefined; the fallback is for the type.
+  'missing';
 
 /** Ascending session ids, page by page, from a source of pages. */
 async function* paged(page: (after: string) => Promise<string[]> | string[]): AsyncGenerator<string> {
@@ -128,7 +134,7 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   const { store, readModel, codec = ledgerEventCodec, pageSize = 500, onProgress } = options;
   const checkpoint = readModel.checkpoint(CHECKPOINT_NAME);
   const total = readModel.countSessions();
-  const report: VerifyReport = { position: String(checkpoint), checked: 0, events: 0, differences: [], chainBreaks: [], undecodable: [], clean: false };
+  const report: Findings = { position: String(checkpoint), checked: 0, events: 0, differences: [], chainBreaks: [], undecodable: [] };
 
   const seals = options.seals?.seals ?? [];
   const unsound = options.seals ? firstUnsoundSeal(seals, options.seals.publicKey) : null;
@@ -145,10 +151,11 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   const expectedOutcomes = new Map<string, OutcomeBucket & { sessions: number }>();
 
   const logIds = paged(async (after) =>
-    (await store.readStreamNames({ category: SESSION_CATEGORY, after: sessionStreamName(after), maxCount: pageSize }))
-      .map(sessionIdOfStream)
-      // `authSession` alone is of the category, but no session's stream.
-      .filter((id) => id !== null),
+    (await store.readStreamNames({ category: SESSION_CATEGORY, after: sessionStreamName(after), maxCount: pageSize })).map(
+      // Every name of the category after `authSession-` begins with it: a session's stream.
+      // (`authSession` alone, of the category but no session's, sorts before it.)
+      (streamName) => sessionIdOfStream(streamName)!,
+    ),
   );
   const rowIds = paged((after) => readModel.sessionIdsAfter(after, pageSize));
 
@@ -161,11 +168,12 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
       report.chainBreaks.push({ sessionId, revision: String(broken.revision), reason: broken.reason });
       troubled.add(sessionId);
     }
-    // A head recorded before the chain has no hash of its own: the one its place gives.
-    const hashes = sealPositions.length > 0 && stored.some((event) => event.hash === null) ? chainHashes(GENESIS_HASH, stored) : [];
+    // A head recorded before the chain has no hash of its own: the one its place gives, from
+    // the stream's chain, worked out once and only for such a head.
+    let chain: string[] | undefined;
     for (const [index, at] of sealPositions.entries()) {
       const head = lastIndexAtOrBefore(stored, at);
-      if (head !== -1) hashers[index]!.add(streamName, stored[head]!.revision, stored[head]!.hash ?? hashes[head]!);
+      if (head !== -1) hashers[index]!.add(streamName, stored[head]!.revision, stored[head]!.hash ?? (chain ??= chainHashes(GENESIS_HASH, stored))[head]!);
     }
 
     const events = decodeAll(stored, codec, sessionId, report);
@@ -195,17 +203,15 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
         break;
       }
     }
-    const seal = brokenAt === null ? null : seals[brokenAt.index]!;
-    report.seals = {
-      checked: seals.length,
-      broken:
-        brokenAt === null || seal === null
-          ? null
-          : { index: brokenAt.index, position: seal.position, sealedAt: seal.sealedAt, reason: brokenAt.reason, streams: [...troubled].sort() },
-    };
+    report.seals = { checked: seals.length, broken: brokenAt === null ? null : brokenSeal(seals[brokenAt.index]!, brokenAt, troubled) };
   }
-  report.clean = isClean(report);
-  return report;
+  return { ...report, clean: isClean(report) };
+}
+
+/** What a broken seal is reported as: which, why, and the streams this run found trouble in. */
+function brokenSeal(seal: Seal, { index, reason }: { index: number; reason: SealFailure }, troubled: ReadonlySet<string>): NonNullable<SealsReport['broken']> {
+  // Stryker disable next-line MethodExpression: equivalent, the walk meets sessions in ascending order already; sorted here so the report does not rest on that.
+  return { index, position: seal.position, sealedAt: seal.sealedAt, reason, streams: [...troubled].sort() };
 }
 
 /** Each bucket whose count differs between the projection and the fold, either way. */
@@ -234,18 +240,15 @@ function lastIndexAtOrBefore(stream: readonly StoredEvent[], position: bigint): 
   return -1;
 }
 
-/** The stream's events decoded; null (each failure reported) when one cannot be. */
-function decodeAll(stored: readonly StoredEvent[], codec: EventCodec, sessionId: string, report: VerifyReport): RecordedEvent[] | null {
-  const events: RecordedEvent[] = [];
-  for (const event of stored) {
-    try {
-      events.push(codec.decode(event));
-    } catch (error) {
-      report.undecodable.push({ sessionId, revision: String(event.revision), reason: (error as Error).message });
-      return null;
-    }
+/** The stream's events decoded; null (the first failure reported) when one cannot be. */
+function decodeAll(stored: readonly StoredEvent[], codec: EventCodec, sessionId: string, report: Findings): RecordedEvent[] | null {
+  let event: StoredEvent | undefined;
+  try {
+    return stored.map((each) => codec.decode((event = each)));
+  } catch (error) {
+    report.undecodable.push({ sessionId, revision: String(event!.revision), reason: (error as Error).message });
+    return null;
   }
-  return events;
 }
 
 /**
@@ -253,7 +256,8 @@ function decodeAll(stored: readonly StoredEvent[], codec: EventCodec, sessionId:
  * position when the projector has moved on since the check began. Reports each difference;
  * true when there was one.
  */
-function compareRow(sessionId: string, row: SessionRow | null, events: readonly RecordedEvent[], checkpoint: bigint, report: VerifyReport): boolean {
+function compareRow(sessionId: string, row: SessionRow | null, events: readonly RecordedEvent[], checkpoint: bigint, report: Findings): boolean {
+  // Stryker disable next-line EqualityOperator: `>=` is equivalent, the two are equal then.
   const upTo = row !== null && row.position > checkpoint ? row.position : checkpoint;
   const folded = events.filter((event) => event.position <= upTo);
   const expected = folded.length === 0 ? null : sessionRowOf(sessionId, fold(folded));
@@ -265,6 +269,7 @@ function compareRow(sessionId: string, row: SessionRow | null, events: readonly 
   const before = report.differences.length;
   for (const column of Object.keys(expected) as (keyof SessionRow)[]) {
     // Most columns are strings, bigints or null, equal as they are; the rest are compared as JSON.
+    // Stryker disable next-line ConditionalExpression: equivalent, equal values show equal; the shortcut only spares most columns a JSON text.
     if (row[column] === expected[column]) continue;
     const [have, want] = [shown(row[column]), shown(expected[column])];
     if (have !== want) report.differences.push({ sessionId, column, readModel: have, fold: want });

@@ -32,6 +32,7 @@ export function earlierResultOf(
     const seen = append.find((event) => byId.has(event.eventId))!;
     throw new EventIdConflictError(seen.eventId, streamName, 'partialRetry');
   }
+  // Stryker disable next-line EqualityOperator: `>=` is equivalent, the events of one stream never share a revision.
   const last = recorded.reduce((latest, event) => (event.revision > latest.revision ? event : latest));
   return { revision: last.revision, position: last.position, hash: last.hash, alreadyRecorded: true };
 }

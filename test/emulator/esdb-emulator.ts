@@ -38,6 +38,17 @@ const POSITION_STEP = 128n;
 /** A real server's default filter window: a checkpoint every window × multiplier events considered. */
 const DEFAULT_WINDOW = 32;
 
+/**
+ * What the emulator makes of one append instead of writing it as it comes, for the faults a
+ * real server can show a writer: another writer's event landing first (written, then the
+ * append taken as usual, so an exact expected revision no longer holds), a refusal with a
+ * gRPC status, or a success that names no position.
+ */
+export type AppendInterception =
+  | { kind: 'anotherWriterFirst'; event: { id: string; type: string; data: unknown; metadata: unknown } }
+  | { kind: 'refuse'; code: grpc.status; details: string }
+  | { kind: 'answerWithoutPosition' };
+
 export interface EsdbEmulator {
   readonly port: number;
   /** `esdb://127.0.0.1:PORT?tls=false` */
@@ -48,6 +59,11 @@ export interface EsdbEmulator {
    * same events.
    */
   dropConnections(): Promise<void>;
+  /**
+   * From now on, asks `intercept` about every append (by its stream's name) before taking it;
+   * it answers what to do, or null to take the append as it comes. `null` ends it.
+   */
+  interceptAppends(intercept: ((streamName: string) => AppendInterception | null) | null): void;
   stop(): Promise<void>;
   /**
    * Every `$all` subscription call served so far, oldest first: how far each subscriber
@@ -83,6 +99,7 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
   const streams = new Map<string, StoredEvent[]>();
   const subscribers = new Set<Subscriber>();
   const subscriptionCalls: SubscriptionCall[] = [];
+  let intercept: ((streamName: string) => AppendInterception | null) | null = null;
 
   const recorded = (event: StoredEvent): RecordedEventMessage => {
     const message = new ReadResp.ReadEvent.RecordedEvent();
@@ -121,6 +138,30 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
         return;
       }
       const streamName = Buffer.from(toBytes(options.getStreamIdentifier()!.getStreamName())).toString('utf8');
+      const interception = intercept?.(streamName) ?? null;
+      if (interception?.kind === 'refuse') {
+        callback({ code: interception.code, details: interception.details });
+        return;
+      }
+      if (interception?.kind === 'anotherWriterFirst') {
+        const { id, type, data, metadata } = interception.event;
+        const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
+        const events = streams.get(streamName) ?? [];
+        const foreign: StoredEvent = {
+          id,
+          streamName,
+          revision: BigInt(events.length),
+          position: BigInt(log.length + 1) * POSITION_STEP,
+          type,
+          contentType: 'application/json',
+          created: (BigInt(Date.now()) * 10_000n).toString(),
+          data: json(data),
+          customMetadata: json(metadata),
+        };
+        log.push(foreign);
+        streams.set(streamName, [...events, foreign]);
+        for (const subscriber of subscribers) subscriber.nudge();
+      }
       const events = streams.get(streamName) ?? [];
       const current = events.length === 0 ? null : BigInt(events.length - 1);
       const wrong =
@@ -161,7 +202,10 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
       streams.set(streamName, [...events, ...written]);
       const success = new AppendResp.Success();
       const last = written.at(-1);
-      if (last) {
+      if (last && interception?.kind === 'answerWithoutPosition') {
+        success.setCurrentRevision(last.revision.toString());
+        success.setNoPosition(new Empty());
+      } else if (last) {
         success.setCurrentRevision(last.revision.toString());
         success.setPosition(new AppendResp.Position().setCommitPosition(last.position.toString()).setPreparePosition(last.position.toString()));
       } else {
@@ -380,6 +424,9 @@ export async function startEsdbEmulator(): Promise<EsdbEmulator> {
     },
     get subscriptionCalls() {
       return subscriptionCalls;
+    },
+    interceptAppends(next) {
+      intercept = next;
     },
     async dropConnections() {
       for (const subscriber of [...subscribers]) subscriber.stop();

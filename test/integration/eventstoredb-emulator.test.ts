@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import t from 'tap';
-import { EventStoreDBClient, jsonEvent, START, streamNameFilter } from '@eventstore/db-client';
-import { UndecodableEventError } from '../../src/events/index.js';
+import t, { type Test } from 'tap';
+import grpc from '@grpc/grpc-js';
+import { binaryEvent, EventStoreDBClient, jsonEvent, START, streamNameFilter } from '@eventstore/db-client';
+import { ledgerEventCodec, UndecodableEventError } from '../../src/events/index.js';
 import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import type { SubscriptionMessage } from '../../src/store/port.js';
-import { startEsdbEmulator } from '../emulator/esdb-emulator.js';
+import { startEsdbEmulator, type AppendInterception } from '../emulator/esdb-emulator.js';
 import { newCredentialsStored, newSessionStarted, newVmDestroyed } from '../support/events.js';
 import { settled } from '../support/settled.js';
 import { within } from '../support/waits.js';
@@ -115,6 +116,7 @@ t.test('the other-stream check: known to an adapter that appended or read the id
   const reuse = { ...started, data: { ...started.data, sessionId: b } };
   await t.rejects(reader.append(`authSession-${b}`, [reuse]), { name: 'EventIdConflictError', reason: 'otherStream' }, 'an adapter that read the id');
   await forgetful.readStream(`authSession-${a}`);
+  await t.rejects(forgetful.append(`authSession-${b}`, [reuse]), { name: 'EventIdConflictError', reason: 'otherStream' }, 'within idMemory, the last id read is known');
   await forgetful.append(`authSession-${randomUUID()}`, [newSessionStarted(randomUUID())]);
   const written = await forgetful.append(`authSession-${b}`, [reuse]);
   t.equal(written.alreadyRecorded, false, 'past idMemory ids the adapter forgot are not checked (the documented limit)');
@@ -155,4 +157,88 @@ t.test('a read that meets an undecodable event fails, and leaves no read open be
   await t.rejects(store.readAll({ category: 'authSession' }), UndecodableEventError, 'the read of $all says so');
   // A read left part-way by the error would keep close() waiting for ever.
   await t.resolves(within(store.close(), 'the store is closed'), 'closed');
+});
+
+// ---- appends the server does not simply take ----------------------------------------------
+
+/** Intercepts the appends to one stream only, for this test; every other stream's go through. */
+function interceptStream(t: Test, streamName: string, intercept: () => AppendInterception | null): { calls: () => number } {
+  let calls = 0;
+  emulator.interceptAppends((name) => {
+    if (name !== streamName) return null;
+    calls++;
+    return intercept();
+  });
+  t.teardown(() => emulator.interceptAppends(null));
+  return { calls: () => calls };
+}
+
+/** Another writer's fact, as the emulator writes it ahead of an append. */
+const anotherWriters = (sessionId: string): AppendInterception => {
+  const { eventId, type, data, metadata } = ledgerEventCodec.prepare(newVmDestroyed(sessionId));
+  return { kind: 'anotherWriterFirst', event: { id: eventId, type, data, metadata } };
+};
+
+t.test('another writer landing between the read and the write: the append is decided again, and lands after it', async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString });
+  t.teardown(() => store.close());
+  const sessionId = randomUUID();
+  const stream = `authSession-${sessionId}`;
+  await store.append(stream, [newSessionStarted(sessionId)]);
+  let once = true;
+  const { calls } = interceptStream(t, stream, () => (once ? ((once = false), anotherWriters(sessionId)) : null));
+  t.match(await store.append(stream, [newCredentialsStored(sessionId)]), { revision: 2n, alreadyRecorded: false });
+  t.same((await store.readStream(stream)).map((event) => event.type), ['SessionStarted', 'VmDestroyed', 'CredentialsStored']);
+  t.equal(calls(), 2, 'two rounds: the one overtaken, and the one that landed');
+
+  once = true;
+  await t.rejects(store.append(stream, [newCredentialsStored(sessionId)], { expectedRevision: 2n }), { name: 'WrongExpectedRevisionError', current: 3n }, 'an exact expected revision overtaken is refused, not written past');
+});
+
+t.test('a stream that keeps moving: the append gives up after 20 rounds, and writes nothing', async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString });
+  t.teardown(() => store.close());
+  const sessionId = randomUUID();
+  const stream = `authSession-${sessionId}`;
+  await store.append(stream, [newSessionStarted(sessionId)]);
+  // Bounded, so an adapter that never gave up would land at the 31st round instead of hanging.
+  const { calls } = interceptStream(t, stream, () => (calls() <= 30 ? anotherWriters(sessionId) : null));
+  await t.rejects(store.append(stream, [newCredentialsStored(sessionId)]), new Error(`append to ${stream}: the stream kept moving; gave up after 20 attempts`));
+  t.equal(calls(), 20);
+  const types = (await store.readStream(stream)).map((event) => event.type);
+  t.same([types.length, types.includes('CredentialsStored')], [21, false], "the start and the other writer's 20 facts only");
+});
+
+t.test("a server's refusal is the append's error: not taken for a move, not tried again", async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString });
+  t.teardown(() => store.close());
+  const sessionId = randomUUID();
+  const stream = `authSession-${sessionId}`;
+  const { calls } = interceptStream(t, stream, () => ({ kind: 'refuse', code: grpc.status.PERMISSION_DENIED, details: 'access denied' }));
+  await t.rejects(store.append(stream, [newSessionStarted(sessionId)]), { code: grpc.status.PERMISSION_DENIED, message: /PERMISSION_DENIED: access denied/ });
+  t.equal(calls(), 1);
+});
+
+t.test('an append answered without a position is an error, not a result', async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString });
+  t.teardown(() => store.close());
+  const sessionId = randomUUID();
+  const stream = `authSession-${sessionId}`;
+  interceptStream(t, stream, () => ({ kind: 'answerWithoutPosition' }));
+  await t.rejects(store.append(stream, [newSessionStarted(sessionId)]), new Error(`append to ${stream} answered without a position`));
+});
+
+t.test('an event another writer stored as bytes (its JSON, not marked as JSON) reads as the same event', async (t) => {
+  const store = openEventStoreDbStore({ connectionString: emulator.connectionString });
+  t.teardown(() => store.close());
+  const sessionId = randomUUID();
+  const stream = `authSession-${sessionId}`;
+  const { eventId, type, data, metadata, dataJson } = ledgerEventCodec.prepare(newSessionStarted(sessionId));
+  const raw = EventStoreDBClient.connectionString(emulator.connectionString);
+  t.teardown(() => raw.dispose());
+  const bytes = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
+  await raw.appendToStream(stream, [binaryEvent({ id: eventId, type, data: bytes(data), metadata: bytes(metadata) })]);
+  const [stored] = await store.readStoredStream(stream);
+  t.equal(stored!.dataJson, dataJson, 'its data as the text it was written as');
+  t.match(await store.readStream(stream), [{ eventId, type, data, metadata }]);
 });

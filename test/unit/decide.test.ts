@@ -64,7 +64,7 @@ const writersFacts: RecordableFact[] = [
 
 // ---- the refusals ----------------------------------------------------------------------------
 
-/** A refusal to expect: the error's class and the fields it carries. */
+/** A refusal to expect: the error's class and the fields it carries, its message too (the 404's or 409's detail). */
 interface Refusal {
   readonly error: ErrorClass<DomainError>;
   readonly match: Partial<DomainError>;
@@ -79,6 +79,7 @@ const notFound = refused(SessionNotFoundError, {
   sessionId: SID,
   code: 'session-not-found',
   name: 'SessionNotFoundError',
+  message: `session ${SID} does not exist`,
 });
 const alreadyExists = (revision: bigint) =>
   refused(SessionAlreadyExistsError, {
@@ -86,6 +87,7 @@ const alreadyExists = (revision: bigint) =>
     revision,
     code: 'session-already-exists',
     name: 'SessionAlreadyExistsError',
+    message: `session ${SID} already exists (revision ${revision})`,
   });
 const alreadyTerminal = (status: TerminalStatus) =>
   refused(SessionAlreadyTerminalError, {
@@ -93,6 +95,7 @@ const alreadyTerminal = (status: TerminalStatus) =>
     status,
     code: 'session-already-terminal',
     name: 'SessionAlreadyTerminalError',
+    message: `session ${SID} is already ${status}`,
   });
 
 // ---- the table -------------------------------------------------------------------------------
