@@ -15,7 +15,7 @@ const mutate = [
   // What each adapter adds around the shared rules, and no more: the rest of an adapter
   // (reads, subscriptions, connections) is the conformance suite's, and would triple the run.
   // SQLite: the head's hash, and the append transaction (idempotency, expected revision, chain).
-  'src/store/sqlite/sqlite-event-store.ts:130-154',
+  'src/store/sqlite/sqlite-event-store.ts:138-162',
   // EventStoreDB: the remembered ids (the other-stream check), the stored hash, the
   // read-decide-write round, and the retries around it.
   'src/store/eventstoredb/eventstoredb-event-store.ts:125-128',
