@@ -1,5 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { runNode } from './ledger-process.js';
 
 /** What a bundled `ledger serve` logged at level error or above, kept to say why a test failed. */
 export interface LoggedError {
@@ -71,16 +71,4 @@ export async function serveBundled(
 export type BundledServer = Awaited<ReturnType<typeof serveBundled>>;
 
 /** Runs `ledger <args>` from a bundle to its end, bounded; its exit code and output. */
-export async function runBundled(main: string, args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main, ...args], {
-      env: { ...process.env, ...env },
-      maxBuffer: 64 << 20,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-}
+export const runBundled = (main: string, args: string[], env: Record<string, string>) => runNode([main, ...args], env);

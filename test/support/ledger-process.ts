@@ -10,10 +10,10 @@ export interface CommandRun {
   stderr: string;
 }
 
-/** Runs `ledger <args>` as a real process, with this test's TypeScript loader, and the given environment on top of this one's. */
-export async function runLedger(args: string[], env: Record<string, string>): Promise<CommandRun> {
+/** Runs `node <argv>` to its end, bounded, with the given environment on top of this one's; its exit code and output. */
+export async function runNode(argv: string[], env: Record<string, string>): Promise<CommandRun> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...process.execArgv, main, ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, argv, {
       env: { ...process.env, ...env },
       maxBuffer: 64 << 20,
       timeout: 120_000,
@@ -24,3 +24,6 @@ export async function runLedger(args: string[], env: Record<string, string>): Pr
     return { code, stdout, stderr };
   }
 }
+
+/** Runs `ledger <args>` as a real process, with this test's TypeScript loader, and the given environment on top of this one's. */
+export const runLedger = (args: string[], env: Record<string, string>) => runNode([...process.execArgv, main, ...args], env);
