@@ -30,6 +30,10 @@ export interface OpenedStore {
 /** A write of one page to the connection's file, its failure said as a storage fault. */
 const probeOf = (db: Database.Database) => () => withStorageFaults(db.name, 'write', () => probeWritable(db));
 
+/** The read model's connection: it can be rebuilt from the log, so it need not sync every commit. */
+const openReadModelFile = (path: string, { access = 'create', busyTimeoutMs = 5000 }: { access?: SqliteEventStoreOptions['access']; busyTimeoutMs?: number }) =>
+  openDatabaseFile(path, { access, busyTimeoutMs, synchronous: 'NORMAL' });
+
 /**
  * The chosen event store, and the SQLite file the read model lives in: the same file as the
  * events on the embedded default; a file of this instance's own on EventStoreDB, fed from
@@ -39,11 +43,28 @@ const probeOf = (db: Database.Database) => () => withStorageFaults(db.name, 'wri
 export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
   if (choice.kind === 'sqlite') {
     const store = openSqliteEventStore(choice);
-    return { store, readModelDb: store.database, probeWrite: probeOf(store.database), close: () => store.close() };
+    // The same file, on a connection of its own, so the projectors' commits do not wait for an
+    // fsync: an append is synced when it is acknowledged, and a read-model batch lost to a power
+    // cut is lost with its checkpoint, so the projector applies it again from the log.
+    let readModelDb: Database.Database;
+    try {
+      readModelDb = openReadModelFile(choice.path, choice);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return {
+      store,
+      readModelDb,
+      probeWrite: probeOf(store.database),
+      async close() {
+        await store.close();
+        readModelDb.close();
+      },
+    };
   }
   // The file first: a read-only command pointed at a missing one stops before connecting.
-  // The read model can be rebuilt from the log, so it need not sync every commit.
-  const readModelDb = openDatabaseFile(choice.readModelPath, { access: choice.access ?? 'create', busyTimeoutMs: 5000, synchronous: 'NORMAL' });
+  const readModelDb = openReadModelFile(choice.readModelPath, choice);
   const store = await openEventLog(choice);
   return {
     store,

@@ -20,7 +20,7 @@ import t, { type Test } from 'tap';
 import { createDeadlineSweeper } from '../../src/application/deadline-sweeper.js';
 import { StartedJson } from '../../src/contract/index.js';
 import { StorageFaultError, type StorageFaultKind } from '../../src/store/errors.js';
-import { openSqliteEventStore } from '../../src/store/sqlite/index.js';
+import { openSqliteEventStore, type SqliteEventStore } from '../../src/store/sqlite/index.js';
 import { writeStory } from '../support/audited-ledger.js';
 import { runInProcess } from '../support/cli-in-process.js';
 import { newSessionStarted } from '../support/events.js';
@@ -232,16 +232,19 @@ t.test('while serving, the storage fails the writes: 503, then normal service', 
     t.notOk(ledger.logs.some((line) => line.includes('x'.repeat(100)) || line.includes(controller)), 'no request body, no token in the logs');
   }
 
-  /** SQLite's own limit on the file's pages, lowered to the pages it has on the ledger's connection. */
+  /** SQLite's own limit on the file's pages, lowered on each of the ledger's connections to it (the events', the read model's). */
   let pageLimit = 0;
+  const connectionsOf = ({ ledger }: TestLedger) => [(ledger.store as SqliteEventStore).database, ledger.readModelDb];
   const pageLimitFault: Fault = {
     kind: 'disk-full',
     total: false,
-    impose: ({ ledger }) => {
-      pageLimit = ledger.readModelDb.pragma('max_page_count', { simple: true }) as number;
-      ledger.readModelDb.pragma('max_page_count = 1');
+    impose: (served) => {
+      pageLimit = served.ledger.readModelDb.pragma('max_page_count', { simple: true }) as number;
+      for (const db of connectionsOf(served)) db.pragma('max_page_count = 1');
     },
-    lift: ({ ledger }) => void ledger.readModelDb.pragma(`max_page_count = ${pageLimit}`),
+    lift: (served) => {
+      for (const db of connectionsOf(served)) db.pragma(`max_page_count = ${pageLimit}`);
+    },
   };
 
   t.test('a full disk: SQLite refuses pages past max_page_count', (t) => faultScenario(t, pageLimitFault));
