@@ -88,7 +88,9 @@ t.test('at start, a file it cannot use: one line, exit 1', async (t) => {
     t.equal(verify.code, 0, verify.stderr);
   });
 
-  const disk = smallDisk(1024);
+  // Room for the story's WAL, which holds every commit of its appends and of the projector
+  // that follows them until the close checkpoints it, and for that checkpoint.
+  const disk = smallDisk(2048);
   t.teardown(() => disk?.unmount());
 
   t.test('a full disk', { skip: disk === null && NO_SMALL_DISK }, async (t) => {

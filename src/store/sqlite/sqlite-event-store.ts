@@ -25,7 +25,8 @@ import { appendSignalFor } from './append-signal.js';
 import { openDatabaseFile } from './database-file.js';
 import { liveSubscription } from './live-subscription.js';
 import { migrate } from './migrations.js';
-import { withStorageFaults } from './storage-fault.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
+import { storageFaultOf, withStorageFaults } from './storage-fault.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -47,6 +48,8 @@ export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for appends made by another process; appends in this process wake it at once. Defaults to 1 s. */
   foreignAppendCheckMs?: number;
   codec?: EventCodec;
+  /** Called after each committed batch of appends, with how many it acknowledged (tests, metrics); its errors are swallowed. */
+  onCommitted?: (appends: number) => void;
 }
 
 interface EventRow {
@@ -63,6 +66,11 @@ interface EventRow {
 const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, hash';
 // SQLite reads a negative LIMIT as "no limit".
 const NO_LIMIT = -1;
+
+// The bounds of one group commit: past them, the rest waits for the next batch, so no batch
+// holds the event loop (and the write lock) for long.
+const MAX_BATCH_APPENDS = 256;
+const MAX_BATCH_EVENTS = 2000;
 
 /** A checked `maxCount` as a LIMIT. */
 function limitOf(maxCount: number | undefined): number {
@@ -90,6 +98,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const wake = appendSignalFor(path);
 
   const statements = {
+    byId: db.prepare(`select ${COLUMNS} from events where event_id = ?`),
     byIds: db.prepare(`select ${COLUMNS} from events where event_id in (select value from json_each(?))`),
     head: db.prepare(`select ${COLUMNS} from events where stream_name = ? order by revision desc limit 1`),
     insert: db.prepare(
@@ -140,10 +149,18 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return head.hash ?? headHash(storedRows(statements.forwards, streamName, 0n, NO_LIMIT));
   };
 
-  const appendInTransaction = db.transaction((request: AppendRequest): AppendResult => {
+  /** The events already recorded under any of the append's ids (one id: the index, not json_each). */
+  const recordedUnder = (events: AppendRequest['events']) =>
+    events.length === 1 ? rows(statements.byId, events[0]!.eventId) : rows(statements.byIds, JSON.stringify(events.map((event) => event.eventId)));
+
+  /**
+   * One append's checks and rows, inside its batch's transaction: what earlier appends of the
+   * batch wrote is already there, so a retry among them, a revision they moved and the head
+   * hash they left are seen exactly as if they had been committed one by one.
+   */
+  const appendRows = (request: AppendRequest): AppendResult => {
     const { streamName, events, expectedRevision } = request;
-    const ids = JSON.stringify(events.map((event) => event.eventId));
-    const earlier = earlierResultOf(streamName, events, rows(statements.byIds, ids));
+    const earlier = earlierResultOf(streamName, events, recordedUnder(events));
     if (earlier) return earlier;
     const head = read(() => statements.head.get(streamName) as EventRow | undefined);
     const current = head?.revision ?? null;
@@ -160,6 +177,45 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       position = BigInt(info.lastInsertRowid);
     }
     return { revision: first + BigInt(events.length - 1), position, hash: hashes.at(-1)!, alreadyRecorded: false };
+  };
+  // Nested in the batch's transaction, better-sqlite3 makes this a SAVEPOINT: a conflict
+  // rolls back this append's rows only.
+  const appendInSavepoint = db.transaction(appendRows);
+
+  /**
+   * Whether an append's failure is its own (a conflict, a bad stored row) rather than its
+   * batch's: a fault of the disk, or a transaction SQLite already rolled back, leaves nothing
+   * of the batch to trust, so it fails every append of it.
+   */
+  const failsOnlyItsAppend = (error: unknown) => db.inTransaction && storageFaultOf(error, path, 'write') === null;
+
+  const commitBatch = db.transaction((batch: readonly AppendRequest[]): Outcome<AppendResult>[] => {
+    // A lone append needs no savepoint: its failure rolls back the whole transaction.
+    if (batch.length === 1) return [{ ok: true, value: appendRows(batch[0]!) }];
+    return batch.map((request) => {
+      try {
+        return { ok: true, value: appendInSavepoint(request) };
+      } catch (error) {
+        if (!failsOnlyItsAppend(error)) throw error;
+        return { ok: false, error };
+      }
+    });
+  });
+
+  const groupCommit = new GroupCommit<AppendRequest, AppendResult>({
+    // IMMEDIATE takes the write lock before reading, so two processes appending to one
+    // stream are serialised and the loser sees the winner's revision.
+    // A full disk, a file made read-only, a lock held too long: the transaction is rolled
+    // back, nothing of the batch stored, and each caller told so (StorageFaultError).
+    commit: (batch) => {
+      const outcomes = withStorageFaults(path, 'write', () => commitBatch.immediate(batch));
+      if (outcomes.some((outcome) => outcome.ok && !outcome.value.alreadyRecorded)) wake.signal.notify();
+      return outcomes;
+    },
+    weightOf: (request) => request.events.length,
+    maxRequests: MAX_BATCH_APPENDS,
+    maxWeight: MAX_BATCH_EVENTS,
+    onCommitted: options.onCommitted,
   });
 
   const storedPage = (after: bigint, category: string | undefined, limit: number) =>
@@ -178,14 +234,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async append(streamName: string, events: readonly NewEvent[], appendOptions?: AppendOptions) {
       ensureOpen();
+      // Checked here, at the call: a bad event is refused at once and never enters a batch.
       const request = prepareAppend(codec, streamName, events, appendOptions);
-      // IMMEDIATE takes the write lock before reading, so two processes appending to one
-      // stream are serialised and the loser sees the winner's revision.
-      // A full disk, a file made read-only, a lock held too long: the transaction is rolled
-      // back, nothing of it stored, and the caller told so (StorageFaultError), not a bug.
-      const result = withStorageFaults(path, 'write', () => appendInTransaction.immediate(request));
-      if (!result.alreadyRecorded) wake.signal.notify();
-      return result;
+      return groupCommit.submit(request);
     },
 
     async readStream(streamName: string, { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {}) {
@@ -244,6 +295,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async close() {
       if (closed) return;
       closed = true;
+      // Appends queued before the close are committed (or refused) before the file closes.
+      groupCommit.drain();
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       wake.release();
       db.close();
