@@ -14,8 +14,10 @@ const mutate = [
   'src/audit/verify.ts',
   // What each adapter adds around the shared rules, and no more: the rest of an adapter
   // (reads, subscriptions, connections) is the conformance suite's, and would triple the run.
-  // SQLite: the head's hash, and the append transaction (idempotency, expected revision, chain).
-  'src/store/sqlite/sqlite-event-store.ts:138-162',
+  // SQLite: the head's hash, the append's checks (idempotency, expected revision, chain), each in
+  // the savepoint of its batch's transaction, and the group commit that gathers and answers them.
+  'src/store/sqlite/sqlite-event-store.ts:147-222',
+  'src/store/sqlite/group-commit.ts',
   // EventStoreDB: the remembered ids (the other-stream check), the stored hash, the
   // read-decide-write round, and the retries around it.
   'src/store/eventstoredb/eventstoredb-event-store.ts:125-128',
@@ -37,6 +39,7 @@ const testFiles = [
   'test/unit/verify-export.test.js',
   'test/integration/verify-report.test.js',
   'test/conformance/sqlite.test.js',
+  'test/integration/sqlite-group-commit.test.js',
   'test/integration/command-handler.test.js',
   'test/integration/http-bad-input.test.js',
   'test/unit/fold-properties.test.js',
