@@ -61,7 +61,8 @@ export class GroupCommit<Request, Result> {
     this.#scheduled = null;
     this.#flushOne();
     // What the bounds left waits one more turn, so the event loop is not held by a backlog.
-    if (this.#queue.length > 0) this.#scheduled = setImmediate(() => this.#flushScheduled());
+    // (`??=`: a caller answered by this batch may already have queued an append, and its turn.)
+    if (this.#queue.length > 0) this.#scheduled ??= setImmediate(() => this.#flushScheduled());
   }
 
   /** Commits the next batch of the queue and answers its callers. */
