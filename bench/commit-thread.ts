@@ -36,18 +36,33 @@ function eventOf(streamName: string, sessionId: string, expectedRevision: number
   };
 }
 
-interface Drive {
+/** One prototype under measurement, with its totals over the rounds it was driven. */
+interface Prototype {
+  label: string;
+  path: string;
+  appender: PrototypeAppender;
+  /** The main thread's event-loop delay in each round, in ms. */
+  delays: Delay[];
   acknowledged: number;
   refused: number;
   ms: number;
-  /** The main thread's event-loop delay, in ms. */
-  delayP50: number;
-  delayP99: number;
-  delayMax: number;
+  commits: number;
+  /** Appends of the warm-up: stored, not counted in the rate. */
+  warmup: number;
+}
+
+interface Delay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function openPrototype(label: string, path: string, open: (path: string) => PrototypeAppender | Promise<PrototypeAppender>): Promise<Prototype> {
+  return { label, path, appender: await open(path), delays: [], acknowledged: 0, refused: 0, ms: 0, commits: 0, warmup: 0 };
 }
 
 /** `count` appends by `APPENDERS` appenders, each awaiting its acknowledgement before its next append. */
-async function drive(appender: PrototypeAppender, count: number): Promise<Drive> {
+async function appendConcurrently(appender: PrototypeAppender, count: number): Promise<{ acknowledged: number; refused: number }> {
   let issued = 0;
   let acknowledged = 0;
   let refused = 0;
@@ -68,42 +83,77 @@ async function drive(appender: PrototypeAppender, count: number): Promise<Drive>
       }
     }
   };
-  // 1 ms, the finest the histogram's timer samples: an fsync is a few ms.
+  await Promise.all(Array.from({ length: APPENDERS }, appendOne));
+  return { acknowledged, refused };
+}
+
+/** Warms the prototype (JIT, the file's first pages, the worker's start) before anything is counted. */
+async function warmUp(prototype: Prototype, count: number): Promise<void> {
+  const { acknowledged } = await appendConcurrently(prototype.appender, count);
+  prototype.warmup += acknowledged;
+}
+
+/** One measured round: the appends, their time, the commits they took, and the delay meanwhile. */
+async function driveRound(prototype: Prototype, count: number): Promise<void> {
+  const commitsBefore = prototype.appender.commits;
+  // A histogram of its own for each round: one enabled again counts the time it was off as a
+  // delay. 1 ms, the finest its timer samples: an fsync takes a few.
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const begin = performance.now();
-  await Promise.all(Array.from({ length: APPENDERS }, appendOne));
-  const ms = performance.now() - begin;
+  const { acknowledged, refused } = await appendConcurrently(prototype.appender, count);
+  prototype.ms += performance.now() - begin;
   delay.disable();
   const toMs = (ns: number) => ns / 1e6;
-  return { acknowledged, refused, ms, delayP50: toMs(delay.percentile(50)), delayP99: toMs(delay.percentile(99)), delayMax: toMs(delay.max) };
+  prototype.delays.push({ p50: toMs(delay.percentile(50)), p99: toMs(delay.percentile(99)), max: toMs(delay.max) });
+  prototype.acknowledged += acknowledged;
+  prototype.refused += refused;
+  prototype.commits += prototype.appender.commits - commitsBefore;
 }
 
-interface Measured extends Drive {
+interface Measured {
   label: string;
+  acknowledged: number;
+  refused: number;
+  ms: number;
   commits: number;
-  stored: number;
   warmup: number;
+  /** Events in the file besides the warm-up's, read back after the connection closed. */
+  stored: number;
+  /** The main thread's event-loop delay, in ms: the median round's p50 and p99, the largest of all. */
+  delayP50: number;
+  delayP99: number;
+  delayMax: number;
+  /** Each round's p99, in ms. */
+  roundP99s: number[];
 }
 
-/** Opens a prototype on a new file, warms it (JIT, file growth), drives it, and reads back what is stored. */
-async function measure(
-  label: string,
-  open: (path: string) => PrototypeAppender | Promise<PrototypeAppender>,
-  path: string,
-  count: number,
-): Promise<Measured> {
-  const appender = await open(path);
-  const warmup = Math.min(500, Math.ceil(count / 10));
-  const warm = await drive(appender, warmup);
-  const commitsBefore = appender.commits;
-  const driven = await drive(appender, count);
-  const commits = appender.commits - commitsBefore;
-  await appender.close();
-  const log = openPrototypeLog(path);
-  const stored = log.storedCount() - warm.acknowledged;
+/** The middle value (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The prototype's totals, with what its file holds, once its appender is closed. */
+function measuredOf(prototype: Prototype): Measured {
+  const { label, acknowledged, refused, ms, commits, warmup, delays } = prototype;
+  const log = openPrototypeLog(prototype.path);
+  const stored = log.storedCount() - warmup;
   log.close();
-  return { label, ...driven, commits, stored, warmup };
+  return {
+    label,
+    acknowledged,
+    refused,
+    ms,
+    commits,
+    warmup,
+    stored,
+    delayP50: median(delays.map(({ p50 }) => p50)),
+    delayP99: median(delays.map(({ p99 }) => p99)),
+    delayMax: Math.max(...delays.map(({ max }) => max)),
+    roundP99s: delays.map(({ p99 }) => p99),
+  };
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
@@ -116,9 +166,14 @@ function rateOf(m: Measured): number | null {
 function noteOf(m: Measured): string {
   const batch = m.commits === 0 ? 0 : m.acknowledged / m.commits;
   return (
-    `${m.acknowledged} acknowledged, ${m.stored} stored, ${m.refused} refused, in ${round(m.ms, 0)} ms after ${m.warmup} warm-up appends; ` +
-    `${m.commits} commits (mean batch ${round(batch, 1)}); event-loop delay p50 ${round(m.delayP50, 2)} ms, max ${round(m.delayMax, 1)} ms`
+    `${m.acknowledged} acknowledged, ${m.stored} stored, ${m.refused} refused, in ${round(m.ms, 0)} ms (after ${m.warmup} warm-up appends); ` +
+    `${m.commits} commits, a mean batch of ${round(batch, 1)}`
   );
+}
+
+function delayNoteOf(m: Measured): string {
+  const rounds = m.roundP99s.map((p99) => round(p99, 1)).join(', ');
+  return `the median of ${m.roundP99s.length} rounds' p99 (${rounds} ms); p50 ${round(m.delayP50, 2)} ms, max ${round(m.delayMax, 1)} ms`;
 }
 
 function ratioOf(to: string, value: number | null, reference: number | null): Figure['ratio'] | undefined {
@@ -133,7 +188,7 @@ function figuresOf(m: Measured, reference?: Measured): Figure[] {
   const rate = rateOf(m);
   const p99 = round(m.delayP99, 2);
   const rateFigure: Figure = { scenario: 'commit-thread', name: rateName(m), value: rate, unit: 'appends/s', note: noteOf(m) };
-  const delayFigure: Figure = { scenario: 'commit-thread', name: delayName(m), value: p99, unit: 'ms', note: `p50 ${round(m.delayP50, 2)} ms` };
+  const delayFigure: Figure = { scenario: 'commit-thread', name: delayName(m), value: p99, unit: 'ms', note: delayNoteOf(m) };
   if (reference !== undefined) {
     const rateRatio = ratioOf(rateName(reference), rate, rateOf(reference));
     if (rateRatio !== undefined) rateFigure.ratio = rateRatio;
@@ -147,10 +202,22 @@ export const commitThreadScenario: Scenario = {
   name: 'commit-thread',
   async run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
     const count = quick ? 2_000 : 30_000;
-    const onLoop = await measure('on the main thread', openOnLoopAppender, join(dir, 'commit-thread-main.db'), count);
-    log(`commit-thread: commits ${onLoop.label}: ${noteOf(onLoop)}`);
-    const inWorker = await measure('in a worker thread', openInWorkerAppender, join(dir, 'commit-thread-worker.db'), count);
-    log(`commit-thread: commits ${inWorker.label}: ${noteOf(inWorker)}`);
+    // Rounds in turn, ABBA, so a load that comes and goes on the machine weighs on both alike.
+    const rounds = quick ? 2 : 6;
+    const prototypes: Prototype[] = [];
+    try {
+      prototypes.push(await openPrototype('on the main thread', join(dir, 'commit-thread-main.db'), openOnLoopAppender));
+      prototypes.push(await openPrototype('in a worker thread', join(dir, 'commit-thread-worker.db'), openInWorkerAppender));
+      for (const prototype of prototypes) await warmUp(prototype, Math.min(1_000, Math.ceil(count / 10)));
+      for (let index = 0; index < rounds; index++) {
+        const appends = Math.floor((count * (index + 1)) / rounds) - Math.floor((count * index) / rounds);
+        for (const prototype of index % 2 === 0 ? prototypes : [...prototypes].reverse()) await driveRound(prototype, appends);
+      }
+    } finally {
+      for (const prototype of prototypes) await prototype.appender.close();
+    }
+    const [onLoop, inWorker] = prototypes.map(measuredOf) as [Measured, Measured];
+    for (const m of [onLoop, inWorker]) log(`commit-thread: commits ${m.label}: ${noteOf(m)}; event-loop delay ${delayNoteOf(m)}`);
     return [...figuresOf(onLoop), ...figuresOf(inWorker, onLoop)];
   },
 };
