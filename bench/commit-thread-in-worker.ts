@@ -32,6 +32,7 @@ export function openInWorkerAppender(path: string): Promise<PrototypeAppender> {
   let outbox: PrototypeAppend[] = [];
   let tickets = 0;
   let commits = 0;
+  let commitMs = 0;
   let failure: Error | undefined;
   let closing = false;
   let ready: () => void = () => {};
@@ -50,6 +51,7 @@ export function openInWorkerAppender(path: string): Promise<PrototypeAppender> {
     else if (message.kind === 'closed') closed();
     else {
       commits++;
+      commitMs += message.commitMs;
       for (const ack of message.acks) {
         waiting.get(ack.ticket)?.(ack);
         waiting.delete(ack.ticket);
@@ -79,6 +81,9 @@ export function openInWorkerAppender(path: string): Promise<PrototypeAppender> {
     },
     get commits() {
       return commits;
+    },
+    get commitMs() {
+      return commitMs;
     },
     async close() {
       const done = new Promise<void>((resolve, reject) => {

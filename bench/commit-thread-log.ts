@@ -28,6 +28,8 @@ export interface PrototypeAppender {
   append(append: Omit<PrototypeAppend, 'ticket'>): Promise<PrototypeAck>;
   /** Transactions committed so far (appends / commits = the mean batch). */
   readonly commits: number;
+  /** Time spent in those commits, in ms, on whichever thread ran them. */
+  readonly commitMs: number;
   close(): Promise<void>;
 }
 

@@ -2,13 +2,14 @@
 // appends that arrive, commits what has arrived in one transaction on setImmediate (so the
 // appends posted while a commit was syncing make the next batch), and posts the
 // acknowledgements back, only after the commit.
+import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MAX_BATCH, openPrototypeLog, type PrototypeAck, type PrototypeAppend } from './commit-thread-log.js';
 
 /** From the main thread to the worker. */
 export type ToLogWorker = { kind: 'appends'; appends: PrototypeAppend[] } | { kind: 'close' };
 /** From the worker to the main thread. */
-export type FromLogWorker = { kind: 'ready' } | { kind: 'acks'; acks: PrototypeAck[] } | { kind: 'closed' };
+export type FromLogWorker = { kind: 'ready' } | { kind: 'acks'; acks: PrototypeAck[]; commitMs: number } | { kind: 'closed' };
 
 /**
  * What the worker is given. `startedAs` says how it was started: on this file itself, or as
@@ -32,7 +33,9 @@ export function serveLogToMainThread(): Promise<void> {
   const commitArrived = () => {
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(batch.length);
-    const message: FromLogWorker = { kind: 'acks', acks: log.commitBatch(batch) };
+    const begin = performance.now();
+    const acks = log.commitBatch(batch);
+    const message: FromLogWorker = { kind: 'acks', acks, commitMs: performance.now() - begin };
     port.postMessage(message);
   };
   const flush = () => {

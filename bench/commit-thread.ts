@@ -47,6 +47,7 @@ interface Prototype {
   refused: number;
   ms: number;
   commits: number;
+  commitMs: number;
   /** Appends of the warm-up: stored, not counted in the rate. */
   warmup: number;
 }
@@ -58,7 +59,7 @@ interface Delay {
 }
 
 async function openPrototype(label: string, path: string, open: (path: string) => PrototypeAppender | Promise<PrototypeAppender>): Promise<Prototype> {
-  return { label, path, appender: await open(path), delays: [], acknowledged: 0, refused: 0, ms: 0, commits: 0, warmup: 0 };
+  return { label, path, appender: await open(path), delays: [], acknowledged: 0, refused: 0, ms: 0, commits: 0, commitMs: 0, warmup: 0 };
 }
 
 /** `count` appends by `APPENDERS` appenders, each awaiting its acknowledgement before its next append. */
@@ -96,6 +97,7 @@ async function warmUp(prototype: Prototype, count: number): Promise<void> {
 /** One measured round: the appends, their time, the commits they took, and the delay meanwhile. */
 async function driveRound(prototype: Prototype, count: number): Promise<void> {
   const commitsBefore = prototype.appender.commits;
+  const commitMsBefore = prototype.appender.commitMs;
   // A histogram of its own for each round: one enabled again counts the time it was off as a
   // delay. 1 ms, the finest its timer samples: an fsync takes a few.
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -109,6 +111,7 @@ async function driveRound(prototype: Prototype, count: number): Promise<void> {
   prototype.acknowledged += acknowledged;
   prototype.refused += refused;
   prototype.commits += prototype.appender.commits - commitsBefore;
+  prototype.commitMs += prototype.appender.commitMs - commitMsBefore;
 }
 
 interface Measured {
@@ -117,6 +120,7 @@ interface Measured {
   refused: number;
   ms: number;
   commits: number;
+  commitMs: number;
   warmup: number;
   /** Events in the file besides the warm-up's, read back after the connection closed. */
   stored: number;
@@ -137,7 +141,7 @@ function median(values: readonly number[]): number {
 
 /** The prototype's totals, with what its file holds, once its appender is closed. */
 function measuredOf(prototype: Prototype): Measured {
-  const { label, acknowledged, refused, ms, commits, warmup, delays } = prototype;
+  const { label, acknowledged, refused, ms, commits, commitMs, warmup, delays } = prototype;
   const log = openPrototypeLog(prototype.path);
   const stored = log.storedCount() - warmup;
   log.close();
@@ -147,6 +151,7 @@ function measuredOf(prototype: Prototype): Measured {
     refused,
     ms,
     commits,
+    commitMs,
     warmup,
     stored,
     delayP50: median(delays.map(({ p50 }) => p50)),
@@ -167,7 +172,7 @@ function noteOf(m: Measured): string {
   const batch = m.commits === 0 ? 0 : m.acknowledged / m.commits;
   return (
     `${m.acknowledged} acknowledged, ${m.stored} stored, ${m.refused} refused, in ${round(m.ms, 0)} ms (after ${m.warmup} warm-up appends); ` +
-    `${m.commits} commits, a mean batch of ${round(batch, 1)}`
+    `${m.commits} commits, a mean batch of ${round(batch, 1)}, a mean commit of ${round(m.commits === 0 ? 0 : m.commitMs / m.commits, 2)} ms`
   );
 }
 
