@@ -16,7 +16,7 @@ const mutate = [
   // (reads, subscriptions, connections) is the conformance suite's, and would triple the run.
   // SQLite: the head's hash, the append's checks (idempotency, expected revision, chain), each in
   // the savepoint of its batch's transaction, and the group commit that gathers and answers them.
-  'src/store/sqlite/sqlite-event-store.ts:147-222',
+  'src/store/sqlite/sqlite-event-store.ts:153-245',
   'src/store/sqlite/group-commit.ts',
   // EventStoreDB: the remembered ids (the other-stream check), the stored hash, the
   // read-decide-write round, and the retries around it.
@@ -39,6 +39,7 @@ const testFiles = [
   'test/unit/verify-export.test.js',
   'test/integration/verify-report.test.js',
   'test/conformance/sqlite.test.js',
+  'test/unit/group-commit.test.js',
   'test/integration/sqlite-group-commit.test.js',
   'test/integration/command-handler.test.js',
   'test/integration/http-bad-input.test.js',

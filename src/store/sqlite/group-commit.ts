@@ -21,7 +21,13 @@ export interface GroupCommitOptions<Request, Result> {
   maxRequests: number;
   /** At most this much weight in one batch, unless its first request alone weighs more. */
   maxWeight: number;
-  /** After each committed batch, with the number of requests it acknowledged; its errors are swallowed. */
+  /**
+   * Settles once what the batch committed is on the disk (`wal-sync.ts`); its callers are
+   * answered only then, and its failure fails every request the batch stored. Absent, a
+   * batch is answered as its commit returns (SQLite synced it, or was told not to).
+   */
+  durable?: () => Promise<void>;
+  /** After each acknowledged batch, with the number of requests it acknowledged; its errors are swallowed. */
   onCommitted?: (acknowledged: number) => void;
 }
 
@@ -65,7 +71,7 @@ export class GroupCommit<Request, Result> {
     if (this.#queue.length > 0) this.#scheduled ??= setImmediate(() => this.#flushScheduled());
   }
 
-  /** Commits the next batch of the queue and answers its callers. */
+  /** Commits the next batch of the queue and answers its callers once it is durable. */
   #flushOne(): void {
     const batch = this.#nextBatch();
     let outcomes: Outcome<Result>[];
@@ -75,6 +81,19 @@ export class GroupCommit<Request, Result> {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    const { durable } = this.#options;
+    if (durable === undefined) {
+      this.#answer(batch, outcomes);
+      return;
+    }
+    // The next batch may commit while this one syncs: its sync then covers both.
+    durable().then(
+      () => this.#answer(batch, outcomes),
+      (error: unknown) => this.#answer(batch, outcomes.map((outcome) => (outcome.ok ? { ok: false, error } : outcome))),
+    );
+  }
+
+  #answer(batch: readonly Pending<Request, Result>[], outcomes: readonly Outcome<Result>[]): void {
     let acknowledged = 0;
     for (const [index, pending] of batch.entries()) {
       const outcome = outcomes[index]!;

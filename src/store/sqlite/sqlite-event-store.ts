@@ -27,6 +27,7 @@ import { liveSubscription } from './live-subscription.js';
 import { migrate } from './migrations.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
 import { storageFaultOf, withStorageFaults } from './storage-fault.js';
+import { walSyncOf, type WalSync } from './wal-sync.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -87,12 +88,17 @@ export interface SqliteEventStore extends EventStore {
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const { path, synchronous = 'FULL', busyTimeoutMs = 5000, foreignAppendCheckMs = 1000, access = 'create' } = options;
   const codec = options.codec ?? ledgerEventCodec;
-  const db = openDatabaseFile(path, { access, busyTimeoutMs, synchronous });
+  // FULL is kept by the store itself (`wal-sync.ts`): the connection commits without syncing,
+  // and each batch is acknowledged after the store synced the WAL, off the event loop.
+  const syncsItself = synchronous === 'FULL' && access !== 'read-only';
+  const db = openDatabaseFile(path, { access, busyTimeoutMs, synchronous: syncsItself ? 'NORMAL' : synchronous });
+  let walSync: WalSync | null = null;
   try {
     migrate(db);
+    if (syncsItself) walSync = walSyncOf(path);
   } catch (error) {
     db.close();
-    throw error;
+    throw storageFaultOf(error, path, 'open') ?? error;
   }
   db.defaultSafeIntegers(true);
   const wake = appendSignalFor(path);
@@ -204,6 +210,16 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     });
   });
 
+  // Live subscriptions hear of appends once they are durable. A woken reader may still read
+  // a later batch that is not yet: after a power cut the WAL keeps a prefix of its commits, so
+  // whatever this file derived from that batch (the read model's rows) goes with it.
+  let wakeWhenDurable = false;
+  const wakeSubscriptions = () => {
+    if (!wakeWhenDurable) return;
+    wakeWhenDurable = false;
+    wake.signal.notify();
+  };
+
   const groupCommit = new GroupCommit<AppendRequest, AppendResult>({
     // IMMEDIATE takes the write lock before reading, so two processes appending to one
     // stream are serialised and the loser sees the winner's revision.
@@ -212,9 +228,16 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     commit: (batch) => {
       const outcomes = withStorageFaults(path, 'write', () => commitBatch.immediate(batch));
       // Stryker disable next-line ConditionalExpression: equivalent, a wake with nothing new costs the subscriptions one empty read.
-      if (outcomes.some((outcome) => outcome.ok && !outcome.value.alreadyRecorded)) wake.signal.notify();
+      if (outcomes.some((outcome) => outcome.ok && !outcome.value.alreadyRecorded)) wakeWhenDurable = true;
+      if (walSync === null) wakeSubscriptions();
       return outcomes;
     },
+    ...(walSync && {
+      durable: async () => {
+        await walSync.afterCommit();
+        wakeSubscriptions();
+      },
+    }),
     weightOf: (request) => request.events.length,
     maxRequests: MAX_BATCH_APPENDS,
     maxWeight: MAX_BATCH_EVENTS,
@@ -300,6 +323,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       closed = true;
       // Appends queued before the close are committed (or refused) before the file closes.
       groupCommit.drain();
+      await walSync?.close();
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       wake.release();
       db.close();
