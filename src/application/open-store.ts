@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EventStoreDbStoreOptions } from '../store/eventstoredb/index.js';
 import type { EventStore } from '../store/port.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../store/sqlite/index.js';
+import { SAFETY_NET_CHECKPOINT_PAGES } from '../store/sqlite/checkpointer.js';
 import { openDatabaseFile, probeWritable } from '../store/sqlite/database-file.js';
 import { withStorageFaults } from '../store/sqlite/storage-fault.js';
 
@@ -49,6 +50,9 @@ export async function openStore(choice: StoreChoice): Promise<OpenedStore> {
     let readModelDb: Database.Database;
     try {
       readModelDb = openReadModelFile(choice.path, choice);
+      // The store's checkpointer checkpoints this file off the event loop; SQLite's own, on
+      // this connection, only if it falls far behind.
+      if (!readModelDb.readonly) readModelDb.pragma(`wal_autocheckpoint = ${SAFETY_NET_CHECKPOINT_PAGES}`);
     } catch (error) {
       await store.close();
       throw error;

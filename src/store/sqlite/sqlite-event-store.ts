@@ -28,6 +28,7 @@ import { migrate } from './migrations.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
 import { storageFaultOf, withStorageFaults } from './storage-fault.js';
 import { walSyncOf, type WalSync } from './wal-sync.js';
+import { createCheckpointer, SAFETY_NET_CHECKPOINT_PAGES, SQLITE_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -93,9 +94,19 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const syncsItself = synchronous === 'FULL' && access !== 'read-only';
   const db = openDatabaseFile(path, { access, busyTimeoutMs, synchronous: syncsItself ? 'NORMAL' : synchronous });
   let walSync: WalSync | null = null;
+  let checkpointer: Checkpointer | null = null;
   try {
     migrate(db);
     if (syncsItself) walSync = walSyncOf(path);
+    if (access !== 'read-only') {
+      checkpointer = createCheckpointer({
+        path,
+        busyTimeoutMs,
+        // Stryker disable next-line all: a checkpointer that fails cannot be brought about by a test; SQLite's own checkpoint takes over.
+        onFailure: () => db.open && db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`),
+      });
+      db.pragma(`wal_autocheckpoint = ${SAFETY_NET_CHECKPOINT_PAGES}`);
+    }
   } catch (error) {
     db.close();
     throw storageFaultOf(error, path, 'open') ?? error;
@@ -229,6 +240,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const outcomes = withStorageFaults(path, 'write', () => commitBatch.immediate(batch));
       // Stryker disable next-line ConditionalExpression: equivalent, a wake with nothing new costs the subscriptions one empty read.
       if (outcomes.some((outcome) => outcome.ok && !outcome.value.alreadyRecorded)) wakeWhenDurable = true;
+      checkpointer?.appended(batch.reduce((events, request) => events + request.events.length, 0));
       if (walSync === null) wakeSubscriptions();
       return outcomes;
     },
@@ -324,6 +336,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       // Appends queued before the close are committed (or refused) before the file closes.
       groupCommit.drain();
       await walSync?.close();
+      await checkpointer?.close();
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       wake.release();
       db.close();
