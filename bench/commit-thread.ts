@@ -1,5 +1,6 @@
 // Issue 16, item 1: group commit on the main thread, or a worker thread that owns the write
-// connection? Both prototypes write the same log with the same function (commit-thread-log.ts),
+// connection? And a third way, the ledger's: the commit on the main thread, its fsync on
+// libuv's thread pool, its checkpoints in a worker. The prototypes write the same log with the same function (commit-thread-log.ts),
 // driven the same way by 64 concurrent appenders; what differs is the thread that waits for
 // each commit's fsync. The main thread's event-loop delay, measured meanwhile, is what an HTTP
 // request served by that thread would wait on top of its own work.
@@ -186,7 +187,7 @@ function ratioOf(to: string, value: number | null, reference: number | null): Fi
   return { to, value: round(value / reference, 3) };
 }
 
-/** The rate and the main thread's delay of one prototype; the worker's carry their ratios to the main thread's. */
+/** The rate and the main thread's delay of one prototype; the others carry their ratios to those of (a), the commit and its fsync on the main thread. */
 function figuresOf(m: Measured, reference?: Measured): Figure[] {
   const rateName = (of: Measured) => `${APPENDERS} concurrent appenders, commits ${of.label}`;
   const delayName = (of: Measured) => `main thread's event-loop delay p99, commits ${of.label}`;
@@ -207,12 +208,17 @@ export const commitThreadScenario: Scenario = {
   name: 'commit-thread',
   async run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
     const count = quick ? 2_000 : 30_000;
-    // Rounds in turn, ABBA, so a load that comes and goes on the machine weighs on both alike.
+    // Rounds in turn, ABC then CBA, so a load that comes and goes on the machine weighs on all alike.
     const rounds = quick ? 2 : 6;
     const prototypes: Prototype[] = [];
     try {
       prototypes.push(await openPrototype('on the main thread', join(dir, 'commit-thread-main.db'), openOnLoopAppender));
       prototypes.push(await openPrototype('in a worker thread', join(dir, 'commit-thread-worker.db'), openInWorkerAppender));
+      prototypes.push(
+        await openPrototype('on the main thread, synced and checkpointed off it', join(dir, 'commit-thread-pool.db'), (path) =>
+          openOnLoopAppender(path, { syncOffLoop: true }),
+        ),
+      );
       for (const prototype of prototypes) await warmUp(prototype, Math.min(1_000, Math.ceil(count / 10)));
       for (let index = 0; index < rounds; index++) {
         const appends = Math.floor((count * (index + 1)) / rounds) - Math.floor((count * index) / rounds);
@@ -221,8 +227,8 @@ export const commitThreadScenario: Scenario = {
     } finally {
       for (const prototype of prototypes) await prototype.appender.close();
     }
-    const [onLoop, inWorker] = prototypes.map(measuredOf) as [Measured, Measured];
-    for (const m of [onLoop, inWorker]) log(`commit-thread: commits ${m.label}: ${noteOf(m)}; event-loop delay ${delayNoteOf(m)}`);
-    return [...figuresOf(onLoop), ...figuresOf(inWorker, onLoop)];
+    const [onLoop, inWorker, syncOnPool] = prototypes.map(measuredOf) as [Measured, Measured, Measured];
+    for (const m of [onLoop, inWorker, syncOnPool]) log(`commit-thread: commits ${m.label}: ${noteOf(m)}; event-loop delay ${delayNoteOf(m)}`);
+    return [...figuresOf(onLoop), ...figuresOf(inWorker, onLoop), ...figuresOf(syncOnPool, onLoop)];
   },
 };
