@@ -1,0 +1,128 @@
+// store: the ledger's SQLite store against the machine's floor (raw better-sqlite3 inserts
+// into the same table, 1 and 100 rows per commit) and against a peer (Emmett's SQLite event
+// store), all fsync-durable (WAL, synchronous FULL), each on a fresh file; one appender
+// awaiting each append, then 64 at once, every append a new session's stream.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openSqliteEventStore } from '../src/store/sqlite/index.js';
+import { driveAppends, errorsText, type AppendRun } from './appenders.js';
+import { spawnChild } from './child.js';
+import type { EmmettRunEnd } from './emmett-child.js';
+import { EMMETT_MESSAGES, synchronousOf } from './emmett-store.js';
+import type { Figure, Scenario, ScenarioContext } from './figure.js';
+import { login, type Login } from './login-event.js';
+import { rawInsertRate } from './raw-floor.js';
+import { storedStreams } from './stored-streams.js';
+
+const CONCURRENT = 64;
+const SEQUENTIAL_TARGET = 0.9;
+const CONCURRENT_TARGET = 0.7;
+
+const NAMES = {
+  rawOne: 'raw better-sqlite3, 1 row per commit',
+  rawHundred: 'raw better-sqlite3, 100 rows per commit',
+  ledgerSequential: 'ledger store, sequential',
+  ledgerConcurrent: `ledger store, ${CONCURRENT} concurrent appenders`,
+  emmettSequential: 'Emmett SQLite store, sequential',
+  emmettConcurrent: `Emmett SQLite store, ${CONCURRENT} concurrent appenders`,
+} as const;
+
+/**
+ * A store's run as a rate, or, when some appends failed, were acknowledged but not kept, or
+ * its process died, null and what happened.
+ */
+function rateOf(run: AppendRun, logins: readonly Login[], stored: Set<string>, died?: string): { value: number | null; note?: string } {
+  const lost = [...run.acknowledged].filter((index) => !stored.has(logins[index]!.streamName)).length;
+  const counts = `${run.acknowledged.size} of ${logins.length} acknowledged, ${stored.size} stored, ${lost} acknowledged but not stored`;
+  if (died !== undefined) return { value: null, note: `its process died (${died}); ${counts}` };
+  if (run.errors.size > 0 || lost > 0) return { value: null, note: `${counts}; ${errorsText(run.errors)}` };
+  return { value: logins.length / (run.ms / 1000) };
+}
+
+/** `value` over `reference`, when both were measured. */
+function ratio(value: number | null, reference: number | null): number | null {
+  return value === null || reference === null ? null : value / reference;
+}
+
+async function ledgerRun(path: string, logins: readonly Login[], appenders: number) {
+  const store = openSqliteEventStore({ path, synchronous: 'FULL' });
+  const run = await driveAppends(logins.length, appenders, (index) => store.append(logins[index]!.streamName, [logins[index]!.event]));
+  await store.close();
+  return rateOf(run, logins, storedStreams(path, 'events', 'stream_name'));
+}
+
+/** Emmett's store driven in its own process (emmett-child.ts), which it may crash. */
+async function emmettRun(path: string, logins: readonly Login[], appenders: number) {
+  const loginsFile = `${path}.logins.json`;
+  writeFileSync(loginsFile, JSON.stringify(logins));
+  const child = spawnChild('emmett', [loginsFile, path, String(appenders)]);
+  const run: AppendRun = { acknowledged: new Set(), errors: new Map(), ms: 0 };
+  let ended = false;
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (line.startsWith('ack ')) run.acknowledged.add(Number(line.slice(4)));
+    else if (line.startsWith('end ')) {
+      const end = JSON.parse(line.slice(4)) as EmmettRunEnd;
+      run.errors = new Map(end.errors);
+      run.ms = end.ms;
+      ended = true;
+    }
+  });
+  // 'close': it has exited and its stdout is read to the end.
+  const exit = await new Promise<string>((resolve) => child.on('close', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  return rateOf(run, logins, storedStreams(path, EMMETT_MESSAGES.table, EMMETT_MESSAGES.streamColumn), ended ? undefined : exit);
+}
+
+async function run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
+  const count = quick ? 200 : 5_000;
+  const logins = () => Array.from({ length: count }, login);
+  const figure = (name: string, measured: { value: number | null; note?: string }, unit = 'appends/s'): Figure => ({
+    scenario: 'store',
+    name,
+    unit,
+    ...measured,
+  });
+
+  log(`raw inserts, ${count} rows`);
+  const rawOne = rawInsertRate(join(dir, 'raw-1.db'), logins(), 1);
+  const rawHundred = rawInsertRate(join(dir, 'raw-100.db'), logins(), 100);
+  log(`the ledger's store, ${count} appends`);
+  const ledgerSequential = await ledgerRun(join(dir, 'ledger-sequential.db'), logins(), 1);
+  const ledgerConcurrent = await ledgerRun(join(dir, 'ledger-concurrent.db'), logins(), CONCURRENT);
+  log(`Emmett's store, ${count} appends`);
+  const emmettSequentialPath = join(dir, 'emmett-sequential.db');
+  const emmettSequential = await emmettRun(emmettSequentialPath, logins(), 1);
+  const emmettConcurrent = await emmettRun(join(dir, 'emmett-concurrent.db'), logins(), CONCURRENT);
+  const emmettSynchronous = await synchronousOf(emmettSequentialPath);
+  const emmettDurability = `its connections' synchronous: ${emmettSynchronous === 2 ? 'FULL' : emmettSynchronous}, WAL`;
+
+  const sequentialRatio = ratio(ledgerSequential.value, rawOne);
+  const concurrentRatio = ratio(ledgerConcurrent.value, rawHundred);
+  const versusEmmett = (ledger: number | null, emmett: { value: number | null; note?: string }, what: string) =>
+    figure(`ledger / Emmett, ${what}`, {
+      value: ratio(ledger, emmett.value),
+      ...(emmett.value === null ? { note: 'Emmett gave no rate (see its figure)' } : ledger === null ? { note: 'the ledger gave no rate (see its figure)' } : {}),
+    }, '×');
+
+  return [
+    figure(NAMES.rawOne, { value: rawOne }, 'rows/s'),
+    figure(NAMES.rawHundred, { value: rawHundred }, 'rows/s'),
+    {
+      ...figure(NAMES.ledgerSequential, ledgerSequential),
+      ...(sequentialRatio === null ? {} : { ratio: { to: NAMES.rawOne, value: sequentialRatio } }),
+      target: { text: `>= ${SEQUENTIAL_TARGET} of ${NAMES.rawOne}`, met: sequentialRatio !== null && sequentialRatio >= SEQUENTIAL_TARGET },
+    },
+    {
+      ...figure(NAMES.ledgerConcurrent, ledgerConcurrent),
+      ...(concurrentRatio === null ? {} : { ratio: { to: NAMES.rawHundred, value: concurrentRatio } }),
+      target: { text: `>= ${CONCURRENT_TARGET} of ${NAMES.rawHundred}`, met: concurrentRatio !== null && concurrentRatio >= CONCURRENT_TARGET },
+    },
+    figure(NAMES.emmettSequential, { ...emmettSequential, note: [emmettSequential.note, emmettDurability].filter(Boolean).join('; ') }),
+    figure(NAMES.emmettConcurrent, emmettConcurrent),
+    versusEmmett(ledgerSequential.value, emmettSequential, 'sequential'),
+    versusEmmett(ledgerConcurrent.value, emmettConcurrent, `${CONCURRENT} concurrent`),
+  ];
+}
+
+export const storeScenario: Scenario = { name: 'store', run };
