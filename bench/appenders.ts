@@ -5,6 +5,8 @@
 import { performance } from 'node:perf_hooks';
 
 export interface AppendRun {
+  /** Appends started: all of them, unless the time budget ran out first. */
+  attempted: number;
   /** Appends whose promise resolved, by index. */
   acknowledged: Set<number>;
   /** Failed appends, by error message. */
@@ -12,13 +14,22 @@ export interface AppendRun {
   ms: number;
 }
 
-/** Runs `append(0 … count-1)` with `appenders` of them in flight at any time. */
-export async function driveAppends(count: number, appenders: number, append: (index: number) => Promise<unknown>): Promise<AppendRun> {
+/**
+ * Runs `append(0 … count-1)` with `appenders` of them in flight at any time; after `budgetMs`
+ * no new append starts (a store that slows to a crawl still ends the run).
+ */
+export async function driveAppends(
+  count: number,
+  appenders: number,
+  append: (index: number) => Promise<unknown>,
+  budgetMs = Infinity,
+): Promise<AppendRun> {
   const acknowledged = new Set<number>();
   const errors = new Map<string, number>();
   let next = 0;
+  const deadline = performance.now() + budgetMs;
   const appender = async () => {
-    while (next < count) {
+    while (next < count && performance.now() < deadline) {
       const index = next++;
       try {
         await append(index);
@@ -31,7 +42,7 @@ export async function driveAppends(count: number, appenders: number, append: (in
   };
   const begin = performance.now();
   await Promise.all(Array.from({ length: appenders }, appender));
-  return { acknowledged, errors, ms: performance.now() - begin };
+  return { attempted: next, acknowledged, errors, ms: performance.now() - begin };
 }
 
 /** The errors as a short phrase: `12 errors (SQLITE_BUSY: database is locked ×12)`. */

@@ -9,14 +9,15 @@ import type { Login } from './login-event.js';
 
 /** The last line an `emmett` child prints, after one `ack <index>` line per acknowledged append. */
 export interface EmmettRunEnd {
+  attempted: number;
   errors: [string, number][];
   ms: number;
 }
 
-/** `emmett <logins file (JSON)> <database file> <appenders>` */
-export async function emmettChild([loginsFile, path, appenders]: string[]): Promise<void> {
-  if (loginsFile === undefined || path === undefined || appenders === undefined) {
-    throw new Error('usage: --child emmett <logins file> <database file> <appenders>');
+/** `emmett <logins file (JSON)> <database file> <appenders> <time budget, ms>` */
+export async function emmettChild([loginsFile, path, appenders, budgetMs]: string[]): Promise<void> {
+  if (loginsFile === undefined || path === undefined || appenders === undefined || budgetMs === undefined) {
+    throw new Error('usage: --child emmett <logins file> <database file> <appenders> <time budget, ms>');
   }
   const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as Login[];
   const store = openEmmettStore(path);
@@ -25,9 +26,9 @@ export async function emmettChild([loginsFile, path, appenders]: string[]): Prom
       await store.append(logins[index]!);
       // Synchronous on a pipe (Linux): written before the next append can crash the process.
       process.stdout.write(`ack ${index}\n`);
-    }),
+    }, Number(budgetMs)),
   );
-  const end: EmmettRunEnd = { errors: [...run.errors], ms: run.ms };
+  const end: EmmettRunEnd = { attempted: run.attempted, errors: [...run.errors], ms: run.ms };
   process.stdout.write(`end ${JSON.stringify(end)}\n`);
   // Its connections may still be closing; what was measured is written.
   process.exit(0);
