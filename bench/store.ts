@@ -88,7 +88,7 @@ async function emmettRun(path: string, logins: readonly Login[], appenders: numb
 
 async function run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
   const count = quick ? 200 : 5_000;
-  const emmettBudgetMs = quick ? 5_000 : 30_000;
+  const emmettBudgetMs = quick ? 5_000 : 15_000;
   const logins = () => Array.from({ length: count }, login);
   const figure = (name: string, measured: { value: number | null; note?: string }, unit = 'appends/s'): Figure => ({
     scenario: 'store',
