@@ -26,15 +26,9 @@ const bundle = await bundleLedger({ run: 'bench/run.ts' });
 t.teardown(bundle.remove);
 
 const out = join(dir, 'figures.json');
-// Its own process group, so a scenario's processes go with it if this test is stopped.
-const bench = spawn(process.execPath, [bundle.files.run!, '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-const stopBench = () => {
-  try {
-    process.kill(-bench.pid!, 'SIGKILL');
-  } catch {
-    // Already ended.
-  }
-};
+const bench = spawn(process.execPath, [bundle.files.run!, '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+// SIGTERM: the bench stops the scenario it is running, with that scenario's own processes.
+const stopBench = () => void bench.kill('SIGTERM');
 t.teardown(stopBench);
 process.once('exit', stopBench);
 let output = '';
