@@ -14,35 +14,46 @@ export interface AppendRun {
   ms: number;
 }
 
+export const emptyRun = (): AppendRun => ({ attempted: 0, acknowledged: new Set(), errors: new Map(), ms: 0 });
+
+export interface Drive {
+  /** The indexes appended: `from` (default 0) up to, not including, `to`. */
+  from?: number;
+  to: number;
+  /** How many appends are in flight at any time. */
+  appenders: number;
+  /** After this long no new append starts: a store that slows to a crawl still ends the run. */
+  budgetMs?: number;
+}
+
 /**
- * Runs `append(0 … count-1)` with `appenders` of them in flight at any time; after `budgetMs`
- * no new append starts (a store that slows to a crawl still ends the run).
+ * Runs `append(from … to-1)`, `appenders` of them in flight at any time, and adds what
+ * happened to `run` (so a run can be measured in rounds, between other stores' rounds).
  */
 export async function driveAppends(
-  count: number,
-  appenders: number,
+  { from = 0, to, appenders, budgetMs = Infinity }: Drive,
   append: (index: number) => Promise<unknown>,
-  budgetMs = Infinity,
+  run: AppendRun = emptyRun(),
 ): Promise<AppendRun> {
-  const acknowledged = new Set<number>();
-  const errors = new Map<string, number>();
-  let next = 0;
+  let next = from;
   const deadline = performance.now() + budgetMs;
   const appender = async () => {
-    while (next < count && performance.now() < deadline) {
+    while (next < to && performance.now() < deadline) {
       const index = next++;
+      run.attempted++;
       try {
         await append(index);
-        acknowledged.add(index);
+        run.acknowledged.add(index);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        errors.set(message, (errors.get(message) ?? 0) + 1);
+        run.errors.set(message, (run.errors.get(message) ?? 0) + 1);
       }
     }
   };
   const begin = performance.now();
   await Promise.all(Array.from({ length: appenders }, appender));
-  return { attempted: next, acknowledged, errors, ms: performance.now() - begin };
+  run.ms += performance.now() - begin;
+  return run;
 }
 
 /** The errors as a short phrase: `12 errors (SQLITE_BUSY: database is locked ×12)`. */

@@ -22,11 +22,11 @@ export async function emmettChild([loginsFile, path, appenders, budgetMs]: strin
   const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as Login[];
   const store = openEmmettStore(path);
   const run = await withoutEmmettLogs(() =>
-    driveAppends(logins.length, Number(appenders), async (index) => {
+    driveAppends({ to: logins.length, appenders: Number(appenders), budgetMs: Number(budgetMs) }, async (index) => {
       await store.append(logins[index]!);
       // Synchronous on a pipe (Linux): written before the next append can crash the process.
       process.stdout.write(`ack ${index}\n`);
-    }, Number(budgetMs)),
+    }),
   );
   const end: EmmettRunEnd = { attempted: run.attempted, errors: [...run.errors], ms: run.ms };
   process.stdout.write(`end ${JSON.stringify(end)}\n`);

@@ -6,13 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openSqliteEventStore } from '../src/store/sqlite/index.js';
-import { driveAppends, errorsText, type AppendRun } from './appenders.js';
+import { driveAppends, emptyRun, errorsText, type AppendRun } from './appenders.js';
 import { spawnChild } from './child.js';
 import type { EmmettRunEnd } from './emmett-child.js';
 import { EMMETT_MESSAGES, synchronousOf } from './emmett-store.js';
 import type { Figure, Scenario, ScenarioContext } from './figure.js';
 import { login, type Login } from './login-event.js';
-import { rawInsertRate } from './raw-floor.js';
+import { openRawFloor } from './raw-floor.js';
 import { storedStreams } from './stored-streams.js';
 
 const CONCURRENT = 64;
@@ -53,11 +53,46 @@ function ratio(value: number | null, reference: number | null): number | null {
   return value === null || reference === null ? null : value / reference;
 }
 
-async function ledgerRun(path: string, logins: readonly Login[], appenders: number) {
-  const store = openSqliteEventStore({ path, synchronous: 'FULL' });
-  const run = await driveAppends(logins.length, appenders, (index) => store.append(logins[index]!.streamName, [logins[index]!.event]));
-  await store.close();
-  return rateOf(run, logins, storedStreams(path, 'events', 'stream_name'));
+/** How many rounds the floor and the ledger take turns in: a slow spell of a shared disk falls on both. */
+const ROUNDS = 5;
+
+/**
+ * The raw floor and the ledger's store, sequential and concurrent, measured in turns over
+ * `ROUNDS` rounds (each its own file, all open at once), so what the machine's other work
+ * does to the disk weighs on the figure and on its reference alike.
+ */
+async function floorAndLedger(dir: string, count: number) {
+  const logins = () => Array.from({ length: count }, login);
+  const batches = { rawOne: logins(), rawHundred: logins(), sequential: logins(), concurrent: logins() };
+  const rawOne = openRawFloor(join(dir, 'raw-1.db'), 1);
+  const rawHundred = openRawFloor(join(dir, 'raw-100.db'), 100);
+  const paths = { sequential: join(dir, 'ledger-sequential.db'), concurrent: join(dir, 'ledger-concurrent.db') };
+  const stores = {
+    sequential: openSqliteEventStore({ path: paths.sequential, synchronous: 'FULL' }),
+    concurrent: openSqliteEventStore({ path: paths.concurrent, synchronous: 'FULL' }),
+  };
+  const runs = { sequential: emptyRun(), concurrent: emptyRun() };
+  const ms = { rawOne: 0, rawHundred: 0 };
+  const appendTo = (which: 'sequential' | 'concurrent') => (index: number) =>
+    stores[which].append(batches[which][index]!.streamName, [batches[which][index]!.event]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = Math.floor((count * round) / ROUNDS);
+    const to = Math.floor((count * (round + 1)) / ROUNDS);
+    ms.rawOne += rawOne.insert(batches.rawOne.slice(from, to));
+    await driveAppends({ from, to, appenders: 1 }, appendTo('sequential'), runs.sequential);
+    ms.rawHundred += rawHundred.insert(batches.rawHundred.slice(from, to));
+    await driveAppends({ from, to, appenders: CONCURRENT }, appendTo('concurrent'), runs.concurrent);
+  }
+  rawOne.close();
+  rawHundred.close();
+  await stores.sequential.close();
+  await stores.concurrent.close();
+  return {
+    rawOne: count / (ms.rawOne / 1000),
+    rawHundred: count / (ms.rawHundred / 1000),
+    ledgerSequential: rateOf(runs.sequential, batches.sequential, storedStreams(paths.sequential, 'events', 'stream_name')),
+    ledgerConcurrent: rateOf(runs.concurrent, batches.concurrent, storedStreams(paths.concurrent, 'events', 'stream_name')),
+  };
 }
 
 /**
@@ -68,7 +103,7 @@ async function emmettRun(path: string, logins: readonly Login[], appenders: numb
   const loginsFile = `${path}.logins.json`;
   writeFileSync(loginsFile, JSON.stringify(logins));
   const child = spawnChild('emmett', [loginsFile, path, String(appenders), String(budgetMs)]);
-  const run: AppendRun = { attempted: 0, acknowledged: new Set(), errors: new Map(), ms: 0 };
+  const run = emptyRun();
   let ended = false;
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
@@ -89,7 +124,6 @@ async function emmettRun(path: string, logins: readonly Login[], appenders: numb
 async function run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
   const count = quick ? 200 : 5_000;
   const emmettBudgetMs = quick ? 5_000 : 15_000;
-  const logins = () => Array.from({ length: count }, login);
   const figure = (name: string, measured: { value: number | null; note?: string }, unit = 'appends/s'): Figure => ({
     scenario: 'store',
     name,
@@ -97,16 +131,12 @@ async function run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
     ...measured,
   });
 
-  log(`raw inserts, ${count} rows`);
-  const rawOne = rawInsertRate(join(dir, 'raw-1.db'), logins(), 1);
-  const rawHundred = rawInsertRate(join(dir, 'raw-100.db'), logins(), 100);
-  log(`the ledger's store, ${count} appends`);
-  const ledgerSequential = await ledgerRun(join(dir, 'ledger-sequential.db'), logins(), 1);
-  const ledgerConcurrent = await ledgerRun(join(dir, 'ledger-concurrent.db'), logins(), CONCURRENT);
+  log(`raw inserts and the ledger's store in turns, ${count} rows and appends each`);
+  const { rawOne, rawHundred, ledgerSequential, ledgerConcurrent } = await floorAndLedger(dir, count);
   log(`Emmett's store, ${count} appends`);
   const emmettSequentialPath = join(dir, 'emmett-sequential.db');
-  const emmettSequential = await emmettRun(emmettSequentialPath, logins(), 1, emmettBudgetMs);
-  const emmettConcurrent = await emmettRun(join(dir, 'emmett-concurrent.db'), logins(), CONCURRENT, emmettBudgetMs);
+  const emmettSequential = await emmettRun(emmettSequentialPath, Array.from({ length: count }, login), 1, emmettBudgetMs);
+  const emmettConcurrent = await emmettRun(join(dir, 'emmett-concurrent.db'), Array.from({ length: count }, login), CONCURRENT, emmettBudgetMs);
   const emmettSynchronous = await synchronousOf(emmettSequentialPath);
   const emmettDurability = `its connections' synchronous: ${emmettSynchronous === 2 ? 'FULL' : emmettSynchronous}, WAL`;
 
