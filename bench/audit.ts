@@ -1,24 +1,21 @@
-// The auditors' operations over a large log: verify and export rates, each with its peak RSS,
-// measured in a process of its own. BENCH_AUDIT_EVENTS sets the size (default 1,000,000).
-import { execFileSync } from 'node:child_process';
+// audit: the auditors' operations over a large log, verify and export, each in a process of
+// its own: its rate and its peak RSS (what an auditor's machine must have).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import { createLedger } from '../src/application/create-ledger.js';
 import type { NewEvent } from '../src/events/index.js';
 import { openSqliteEventStore } from '../src/store/sqlite/index.js';
+import type { AuditResult } from './audit-child.js';
+import { spawnChild } from './child.js';
+import type { Figure, Scenario, ScenarioContext } from './figure.js';
 
 const EVENTS_PER_SESSION = 4;
 
-export async function benchAudit(dir: string, report: (label: string, count: number, ms: number) => void): Promise<void> {
-  const total = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
-  const path = join(dir, 'audit.db');
-  const sessions = Math.ceil(total / EVENTS_PER_SESSION);
-  // Written as fast as the store goes (no fsync): the setup, not what is measured.
+/** Writes `sessions` sessions of four events each, then projects them, as a served ledger would have. */
+async function writeLog(path: string, sessions: number): Promise<void> {
+  // As fast as the store goes (no fsync): the setup, not what is measured.
   const store = openSqliteEventStore({ path, synchronous: 'OFF' });
   const metadata = { actor: { role: 'controller' as const, sub: 'bench' }, recordedAt: new Date().toISOString() };
-  let begin = performance.now();
   for (let i = 0; i < sessions; i++) {
     const sessionId = `bench-${i}`;
     const events: NewEvent[] = [
@@ -29,21 +26,46 @@ export async function benchAudit(dir: string, report: (label: string, count: num
     ];
     await store.append(`authSession-${sessionId}`, events);
   }
-  report(`append ${EVENTS_PER_SESSION} events a session (setup, synchronous=OFF)`, sessions * EVENTS_PER_SESSION, performance.now() - begin);
   await store.close();
-
   const ledger = await createLedger({ store: { kind: 'sqlite', path }, providers: ['gemini'] });
-  begin = performance.now();
   ledger.start();
   await ledger.projector.waitForPosition(await ledger.store.lastPosition(), 3_600_000);
-  report('project into the read model (setup)', sessions * EVENTS_PER_SESSION, performance.now() - begin);
   await ledger.close();
-
-  const child = fileURLToPath(new URL('./audit-child.js', import.meta.url));
-  for (const operation of ['verify', 'export'] as const) {
-    const line = execFileSync(process.execPath, [child, operation, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    const result = JSON.parse(line) as { events: number; ms: number; clean?: boolean; maxRssMiB: number };
-    report(`${operation} (its own process)`, result.events, result.ms);
-    console.log(`  peak RSS of ${operation}: ${result.maxRssMiB.toFixed(0)} MiB${result.clean === undefined ? '' : `; clean: ${result.clean}`}`);
-  }
 }
+
+/** One audit operation in its own process; what it printed. */
+async function audited(operation: AuditResult['operation'], path: string): Promise<AuditResult> {
+  const child = spawnChild('audit', [operation, path]);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('exit', resolve));
+  const line = stdout.split('\n').findLast((candidate) => candidate.startsWith('{'));
+  if (code !== 0 || line === undefined) throw new Error(`the ${operation} process exited with ${code}: ${stdout.slice(-500)}`);
+  return JSON.parse(line) as AuditResult;
+}
+
+async function run({ quick, dir, log }: ScenarioContext): Promise<Figure[]> {
+  const events = quick ? 2_000 : 250_000;
+  const path = join(dir, 'audit.db');
+  log(`writing and projecting ${events} events`);
+  await writeLog(path, Math.ceil(events / EVENTS_PER_SESSION));
+  const figures: Figure[] = [];
+  for (const operation of ['verify', 'export'] as const) {
+    log(operation);
+    const result = await audited(operation, path);
+    const over = `over ${result.events} events`;
+    figures.push(
+      {
+        scenario: 'audit',
+        name: `${operation}, its own process`,
+        value: result.events / (result.ms / 1000),
+        unit: 'events/s',
+        note: result.clean === undefined ? over : `${over}; clean: ${result.clean}`,
+      },
+      { scenario: 'audit', name: `${operation}, peak RSS`, value: result.maxRssMiB, unit: 'MiB' },
+    );
+  }
+  return figures;
+}
+
+export const auditScenario: Scenario = { name: 'audit', run };

@@ -1,9 +1,15 @@
-// The child roles of the commit-thread scenario, by the name `--child <name>` starts them with
-// (bench/child.ts). Its one role runs in a worker thread, not a process: a bundled bench has no
-// file of the worker's own, so the worker starts the bench's entry again in this role.
+// The roles `--child <role>` starts (bench/child.ts): a scenario's other processes, and the
+// commit-thread worker when a bundled bench has no file of the worker's own (it runs in a
+// worker thread, not a process). Each scenario that needs one registers it here.
+import { auditChild } from './audit-child.js';
 import { LOG_WORKER_ROLE } from './commit-thread-in-worker.js';
 import { serveLogToMainThread } from './commit-thread-worker.js';
+import { emmettChild } from './emmett-child.js';
+import { scenarioChild } from './scenario-child.js';
 
 export const children: Record<string, (args: string[]) => Promise<void>> = {
+  scenario: scenarioChild,
+  audit: auditChild,
+  emmett: emmettChild,
   [LOG_WORKER_ROLE]: () => serveLogToMainThread(),
 };

@@ -1,77 +1,142 @@
-// npm run bench: figures measured side by side in one run, on this machine. Not a test:
-// nothing here asserts on time.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+// npm run bench: every scenario of bench/scenarios.ts, each in a process of its own with a
+// fresh folder, then one table of figures measured side by side in this run, on this machine,
+// and the same as JSON. Not a test: nothing here asserts on time.
+//
+//   node dist/bench/run.js [--quick] [--out <file>] [scenario …]
+//
+// Started with `--child <role> …` it is one of the bench's own processes instead (children.ts).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fold } from '../projections/index.js';
-import type { NewEvent, RecordedEvent } from '../src/events/index.js';
-import { openSqliteEventStore, type SynchronousMode } from '../src/store/sqlite/index.js';
-import { benchAudit } from './audit.js';
+import { spawnChild } from './child.js';
+import { children } from './children.js';
+import type { Figure } from './figure.js';
+import { machineLine, thisMachine } from './machine.js';
+import type { ScenarioOutcome } from './scenario-child.js';
+import { scenarios } from './scenarios.js';
+import { tableOf } from './table.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-const APPENDS = Number(process.env.BENCH_APPENDS ?? 2000);
+/** A scenario that ran longer than this is stopped and reported as such, so the bench always ends. */
+const SCENARIO_LIMIT_MS = { quick: 5 * 60_000, full: 15 * 60_000 };
 
-const metadata = () => ({ actor: { role: 'controller' as const, sub: 'bench' }, recordedAt: new Date().toISOString() });
-const started = (sessionId: string): NewEvent => ({
-  type: 'SessionStarted',
-  eventId: randomUUID(),
-  data: { sessionId, userId: 'user-1', provider: 'gemini', browserVmId: 'vm-1', expiresAt: '2030-01-01T00:00:00.000Z' },
-  metadata: metadata(),
-});
-const stored = (sessionId: string): NewEvent => ({
-  type: 'CredentialsStored',
-  eventId: randomUUID(),
-  data: { sessionId, provider: 'gemini', credentialRef: 'cred-1' },
-  metadata: metadata(),
-});
-
-function report(label: string, count: number, ms: number) {
-  console.log(`${label.padEnd(52)} ${String(count).padStart(7)} in ${ms.toFixed(0).padStart(6)} ms  ${(count / (ms / 1000)).toFixed(0).padStart(8)} /s`);
-  return count / (ms / 1000);
+interface Options {
+  quick: boolean;
+  out: string;
+  names: string[];
 }
 
-async function appends(mode: SynchronousMode) {
-  const store = openSqliteEventStore({ path: join(dir, `${mode}.db`), synchronous: mode });
-  const events = Array.from({ length: APPENDS }, () => started(randomUUID()));
+function optionsOf(args: string[]): Options {
+  const options: Options = { quick: false, out: 'bench/results/latest.json', names: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--out' && args[i + 1] !== undefined) options.out = args[++i]!;
+    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}; usage: run [--quick] [--out <file>] [scenario …]`);
+    else options.names.push(arg);
+  }
+  const known = scenarios.map((scenario) => scenario.name);
+  const unknown = options.names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`no scenario named ${unknown.join(', ')}; there are: ${known.join(', ')}`);
+  return options;
+}
+
+/** The row of a scenario that gave no figures. */
+const failure = (scenario: string, why: string) => ({
+  figures: [{ scenario, name: 'the scenario failed', value: null, unit: '', note: why }],
+  failed: true,
+});
+
+/** The scenario's process group, while one runs: stopped with the bench. */
+let running: number | undefined;
+const stopRunning = () => {
+  if (running === undefined) return;
+  try {
+    // The whole group: a scenario's own children (servers, load generators) go with it.
+    process.kill(-running, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
+
+/** One scenario in its own process (and process group); its figures, or one row saying why there are none. */
+async function measure(name: string, quick: boolean, root: string): Promise<{ figures: Figure[]; failed: boolean }> {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  const outcomeFile = join(root, `${name}.json`);
+  // Its stdout goes to our stderr: a library that prints must not break the table.
+  const child = spawnChild('scenario', [name, dir, outcomeFile, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 2, 'inherit'], detached: true });
+  running = child.pid;
+  const limitMs = quick ? SCENARIO_LIMIT_MS.quick : SCENARIO_LIMIT_MS.full;
+  let timedOut = false;
+  const guard = setTimeout(() => {
+    timedOut = true;
+    stopRunning();
+  }, limitMs);
+  const exit = await new Promise<string>((resolve) => {
+    child.on('error', (error) => resolve(error.message));
+    child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`));
+  });
+  clearTimeout(guard);
+  stopRunning();
+  running = undefined;
+  try {
+    if (timedOut) return failure(name, `stopped after ${limitMs / 60_000} min`);
+    let outcome: ScenarioOutcome;
+    try {
+      outcome = JSON.parse(readFileSync(outcomeFile, 'utf8')) as ScenarioOutcome;
+    } catch {
+      return failure(name, `its process ended (${exit}) without figures`);
+    }
+    if ('error' in outcome) {
+      process.stderr.write(`[${name}] failed: ${outcome.error}\n`);
+      return failure(name, `threw: ${outcome.error.split('\n')[0]}`);
+    }
+    return { figures: outcome.figures, failed: false };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function bench(options: Options): Promise<number> {
+  const machine = thisMachine();
+  const startedAt = new Date().toISOString();
   const begin = performance.now();
-  for (const event of events) await store.append(`authSession-${(event.data as { sessionId: string }).sessionId}`, [event]);
-  const rate = report(`append, one event each, synchronous=${mode}`, APPENDS, performance.now() - begin);
-  const retryBegin = performance.now();
-  for (const event of events) await store.append(`authSession-${(event.data as { sessionId: string }).sessionId}`, [event]);
-  report(`  the same appends retried (recognised, not written)`, APPENDS, performance.now() - retryBegin);
-  await store.close();
-  return rate;
+  const selected = scenarios.filter((scenario) => options.names.length === 0 || options.names.includes(scenario.name));
+  const root = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+  const figures: Figure[] = [];
+  let failed = 0;
+  const stop = () => {
+    stopRunning();
+    rmSync(root, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  try {
+    for (const { name } of selected) {
+      process.stderr.write(`[${name}] started${options.quick ? ' (quick)' : ''}\n`);
+      const outcome = await measure(name, options.quick, root);
+      figures.push(...outcome.figures);
+      if (outcome.failed) failed++;
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const durationMs = Math.round(performance.now() - begin);
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify({ machine, quick: options.quick, startedAt, durationMs, figures }, null, 2)}\n`);
+  console.log(`${machineLine(machine, startedAt)}; ${options.quick ? 'quick, ' : ''}${(durationMs / 1000).toFixed(0)} s`);
+  console.log(tableOf(figures));
+  console.log(`written to ${options.out}`);
+  if (failed > 0) console.log(`${failed} of ${selected.length} scenarios failed`);
+  return failed > 0 ? 1 : 0;
 }
 
-const full = await appends('FULL');
-const normal = await appends('NORMAL');
-console.log(`  FULL / NORMAL append rate: ${(full / normal).toFixed(2)} (the price of surviving a power loss)`);
-
-// Reading and folding one session, as the API will for every GET ?asOf= and every command.
-const store = openSqliteEventStore({ path: join(dir, 'read.db'), synchronous: 'NORMAL' });
-const ids = Array.from({ length: 500 }, () => randomUUID());
-for (const id of ids) await store.append(`authSession-${id}`, [started(id), stored(id)]);
-let begin = performance.now();
-let streams: RecordedEvent[][] = [];
-for (let round = 0; round < 4; round++) streams = await Promise.all(ids.map((id) => store.readStream(`authSession-${id}`)));
-report('read one session stream', ids.length * 4, performance.now() - begin);
-begin = performance.now();
-let completed = 0;
-for (let round = 0; round < 200; round++) for (const events of streams) completed += fold(events).status === 'completed' ? 1 : 0;
-report('fold one session stream (2 events)', streams.length * 200, performance.now() - begin);
-begin = performance.now();
-let read = 0;
-for (let after = 0n; ; ) {
-  const page = await store.readAll({ after, category: 'authSession', maxCount: 1000 });
-  if (page.length === 0) break;
-  read += page.length;
-  after = page.at(-1)!.position;
+const args = process.argv.slice(2);
+if (args[0] === '--child') {
+  const role = children[args[1] ?? ''];
+  if (role === undefined) throw new Error(`no child role named ${args[1]}; there are: ${Object.keys(children).join(', ')}`);
+  await role(args.slice(2));
+} else {
+  process.exitCode = await bench(optionsOf(args));
 }
-report('readAll by category, pages of 1000', read, performance.now() - begin);
-await store.close();
-console.log(`heap used at the end: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB; sessions folded completed: ${completed}`);
-
-await benchAudit(dir, report);
-rmSync(dir, { recursive: true, force: true });
