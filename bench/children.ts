@@ -4,9 +4,11 @@
 import { httpCeiling } from './http-ceiling.js';
 import { httpLoad } from './http-load.js';
 import { ledgerServe } from './ledger-serve.js';
+import { watchClients } from './watch-clients.js';
 
 export const children: Record<string, (args: string[]) => Promise<void>> = {
   'http-ceiling': httpCeiling,
   'http-load': httpLoad,
   'ledger-serve': ledgerServe,
+  'watch-clients': watchClients,
 };
