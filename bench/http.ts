@@ -46,6 +46,9 @@ export const httpScenario: Scenario = {
       const url = `http://127.0.0.1:${await nextValue<number>(linesOf(ceiling), "the ceiling's port")}`;
       outcomes.set('bare-get', await load({ url, kind: 'bare-get' }));
       outcomes.set('bare-post', await load({ url, kind: 'bare-post' }));
+    } catch (error) {
+      const failed = `the ceiling did not serve: ${error instanceof Error ? error.message : String(error)}`;
+      for (const kind of ['bare-get', 'bare-post'] as const) if (!outcomes.has(kind)) outcomes.set(kind, { failed });
     } finally {
       await stopChild(ceiling);
     }
