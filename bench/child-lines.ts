@@ -22,7 +22,7 @@ export async function lastValue<T>(child: ChildProcess, what: string): Promise<T
   let last: string | undefined;
   for (let next = await lines.next(); !next.done; next = await lines.next()) last = next.value;
   const code = child.exitCode ?? (await new Promise<number | null>((resolve) => child.once('exit', resolve)));
-  if (last === undefined || code !== 0) throw new Error(`the child printing ${what} exited with ${code} (${last ?? 'nothing printed'})`);
+  if (last === undefined || code !== 0) throw new Error(`the child printing ${what} exited with ${code} (${last?.slice(0, 200) ?? 'nothing printed'})`);
   return JSON.parse(last) as T;
 }
 
