@@ -23,6 +23,18 @@ function rssMiBOf(pid: number): number {
   return Number(kB) / 1024;
 }
 
+/**
+ * A process's CPU time so far (user and system, from `/proc/<pid>/stat`), in ms: the work a
+ * stretch took, which other processes on the machine do not stretch as they stretch its wall
+ * time. The kernel counts it in ticks of 1/100 s (USER_HZ, 100 on Linux).
+ */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The soft limit on open files: each watch is a socket in the server and in a client. */
 function openFilesLimit(): number {
   const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
@@ -79,6 +91,7 @@ export const watchScenario: Scenario = {
       if (connected > 0) after.note = `${(((after.value - before.value) * 1024) / connected).toFixed(1)} KiB per open watch`;
 
       log(`watch: ${connected} watches open; appending the change`);
+      const cpuBefore = cpuMsOf(ledger.pid!);
       const answer = await fetch(`${base}/v1/sessions/${started.sessionId}/events`, {
         method: 'POST',
         headers: controller,
@@ -89,6 +102,7 @@ export const watchScenario: Scenario = {
       if (answer.status !== 201) throw new Error(`the status-changing append answered ${answer.status}`);
 
       const saw = await Promise.all(streams.map((lines) => nextValue<WatchersSaw>(lines, 'when its watchers saw the change')));
+      last.note = `the ledger's CPU from the append to the last watcher: ${cpuMsOf(ledger.pid!) - cpuBefore} ms (the wall time stretches with what else runs)`;
       const delays = saw.flatMap((each) => each.seen.map((at) => at - acknowledged)).sort((a, b) => a - b);
       const missed = saw.reduce((sum, each) => sum + each.missed, 0);
       if (missed > 0) notes.push(`${missed} open watches never saw the change`);
