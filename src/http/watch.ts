@@ -12,8 +12,8 @@ import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { authorize, visibilityOf } from './authorization.js';
 import { problemBodyFor } from './error-handler.js';
+import { toSessionJson } from './session-json.js';
 import { openLiveStream } from './live-stream.js';
-import { sessionEventData, sseSerializer } from './sse-json.js';
 import { problem, problems, readSecurity, writeSecurity } from './route-schemas.js';
 import { ProblemError } from './problem-error.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
@@ -76,7 +76,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
       },
     });
     app.addHook('onClose', async () => metrics.removeSingleMetric(gauge));
-    await app.register(fastifySSE, { heartbeatInterval: heartbeatMs ?? 15_000, serializer: sseSerializer });
+    await app.register(fastifySSE, { heartbeatInterval: heartbeatMs ?? 15_000 });
     const routes = app.withTypeProvider<ZodTypeProvider>();
 
     routes.post(
@@ -157,7 +157,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           const over = () => clock().getTime() >= endOfWatch(told, graceMs);
           // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".
           if (start.rows.length === 0 && over()) return reply.code(204).send(null);
-          const tell = (row: SessionRow) => stream.send({ id: String(row.position), event: 'status', data: sessionEventData(row) });
+          const tell = (row: SessionRow) => stream.send({ id: String(row.position), event: 'status', data: toSessionJson(row) });
           for (const row of start.rows) await tell(row);
           while (!over() && !stream.ended) {
             // A watch in its grace period wakes up to end when the period does.
@@ -223,7 +223,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           // No replay: the changes from here on. A page (re)loads its list when this arrives.
           await stream.send({ event: 'live', data: { position: String(projector.position) } });
           while (!stream.ended) {
-            for (const row of await stream.take()) await stream.send({ id: String(row.position), event: 'session', data: sessionEventData(row) });
+            for (const row of await stream.take()) await stream.send({ id: String(row.position), event: 'session', data: toSessionJson(row) });
           }
         } finally {
           stream.close();
