@@ -1,6 +1,7 @@
 import type { SSEMessage } from '@fastify/sse';
 import type { FastifyReply } from 'fastify';
 import { LONGEST_TIMER_MS } from '../timers.js';
+import type { ShutdownNotice } from './shutdown-notice.js';
 
 /**
  * What a watch is told when the server shuts down (SSE's `retry:`, in ms): come back in about
@@ -28,23 +29,33 @@ export interface LiveStream<T> {
   close(): void;
 }
 
-export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): LiveStream<T> {
+export function openLiveStream<T>(reply: FastifyReply, shutdown: ShutdownNotice): LiveStream<T> {
   const queued: T[] = [];
   let wake: (() => void) | null = null;
-  const stop = new AbortController();
-  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
-  reply.sse.onClose(() => stop.abort());
-  const ended = () => stop.signal.aborted || !reply.sse.isConnected;
+  // A flag and a promise, not an AbortController: aborting one builds a DOMException (with
+  // its stack) and dispatches an event, which 10,000 watches ending at once pay 10,000 times.
+  let stopped = false;
+  let resolveStopped: () => void = () => {};
+  const stoppedPromise = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let unsubscribe: () => void = () => {};
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    resolveStopped();
+  };
+  reply.sse.onClose(stop);
+  const ended = () => stopped || !reply.sse.isConnected;
   const goodbye = () => {
     // Written at once, so before the stream's end; only to a stream that is open (its
     // headers out): one still being set up answers as its route decides. A client that
     // left meanwhile is not an error.
     if (reply.raw.headersSent && !ended()) reply.sse.send({ data: undefined, retry: RESTART_RETRY_MS }).catch(() => undefined);
-    stop.abort();
+    stop();
   };
-  shutdown.addEventListener('abort', goodbye, { signal: stop.signal });
-  // A signal that has aborted already never tells its listeners: a stream opened as the server shuts down ends now.
-  if (shutdown.aborted) goodbye();
+  // A notice given already is never told again: a stream opened as the server shuts down ends now.
+  if (shutdown.given) goodbye();
+  else unsubscribe = shutdown.onShutdown(goodbye);
 
   return {
     push(item) {
@@ -60,7 +71,7 @@ export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): L
             wake = resolve;
             if (Number.isFinite(waitMs)) timer = setTimeout(resolve, Math.min(Math.max(0, waitMs), LONGEST_TIMER_MS));
           }),
-          stopped,
+          stoppedPromise,
         ]);
         clearTimeout(timer);
         wake = null;
@@ -74,7 +85,7 @@ export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): L
           // A client that left is no error of ours; anything else is.
           if (!ended()) throw error;
         }),
-        stopped,
+        stoppedPromise,
       ]);
     },
 
@@ -83,7 +94,7 @@ export function openLiveStream<T>(reply: FastifyReply, shutdown: AbortSignal): L
     },
 
     close() {
-      stop.abort();
+      stop();
     },
   };
 }

@@ -1,7 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import type { Projector } from '../projector/projector-port.js';
 import type { SessionRow } from '../projector/session-row.js';
 import { ProblemError } from './problem-error.js';
+import { createShutdownNotice, type ShutdownNotice } from './shutdown-notice.js';
 
 export interface WatchLimits {
   /** Open watches one token (role and subject) may hold. */
@@ -16,8 +16,8 @@ export interface WatchLimits {
  * Also bounds how many watches are open, per token and in total.
  */
 export interface WatchHub {
-  /** Aborts when the server closes: every watch ends. */
-  readonly shutdown: AbortSignal;
+  /** Given when the server closes: every watch ends. */
+  readonly shutdown: ShutdownNotice;
   /** Ends every watch and stops following the projector. */
   close(): void;
   readonly open: number;
@@ -33,9 +33,7 @@ export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: W
   const bySession = new Map<string, Set<(row: SessionRow) => void>>();
   const ofAll = new Set<(row: SessionRow) => void>();
   const byToken = new Map<string, number>();
-  const shutdown = new AbortController();
-  // Every open watch listens to it: thousands of listeners are expected, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const shutdown = createShutdownNotice();
   let open = 0;
 
   const unfollowProjector = projector.onChange((rows) => {
@@ -46,10 +44,10 @@ export function createWatchHub(projector: Pick<Projector, 'onChange'>, limits: W
   });
 
   return {
-    shutdown: shutdown.signal,
+    shutdown,
     close() {
       unfollowProjector();
-      shutdown.abort();
+      shutdown.give();
     },
 
     get open() {

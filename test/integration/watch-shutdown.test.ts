@@ -10,6 +10,7 @@ import type { FastifyReply } from 'fastify';
 import t from 'tap';
 import { StartedJson } from '../../src/contract/index.js';
 import { openLiveStream, RESTART_RETRY_MS } from '../../src/http/live-stream.js';
+import { createShutdownNotice } from '../../src/http/shutdown-notice.js';
 import { startLedger } from '../support/ledger-server.js';
 import { openSocket, parseAnswers, readUntilClosed } from '../support/raw-exchange.js';
 
@@ -52,13 +53,13 @@ t.test('on shutdown, every open watch gets a retry: hint as its last block, then
   t.ok(RESTART_RETRY_MS >= 1000, 'a restart takes seconds: the hint does not ask for an immediate reconnection');
 });
 
-t.test('a live stream opened as the server shuts down (its shutdown signal aborted already) ends at once', async (t) => {
-  const shutdown = new AbortController();
-  shutdown.abort();
+t.test('a live stream opened as the server shuts down (its shutdown notice given already) ends at once', async (t) => {
+  const shutdown = createShutdownNotice();
+  shutdown.give();
   const sent: unknown[] = [];
   // The few members of a reply a live stream uses: an SSE stream still connected, its headers not yet written.
   const reply = { raw: { headersSent: false }, sse: { isConnected: true, onClose: () => undefined, send: async (message: unknown) => void sent.push(message) } };
-  const stream = openLiveStream(reply as unknown as FastifyReply, shutdown.signal);
+  const stream = openLiveStream(reply as unknown as FastifyReply, shutdown);
   t.ok(stream.ended, 'ended');
   // Bounded: a stream that never ends would hold the test until tap's timeout; this says so sooner.
   const taken = await Promise.race([stream.take(), setTimeout(5000, 'still waiting')]);
