@@ -51,18 +51,9 @@ class BatchFailed extends Error {
   }
 }
 
-const WOULD_WAIT = Symbol('wouldWait');
-
-/**
- * The promise's outcome if it settles before the event loop turns, else WOULD_WAIT. An event
- * the subscription already holds arrives within microtasks; one it must wait for does not.
- */
-function unlessItWouldWait<T>(promise: Promise<T>): Promise<T | typeof WOULD_WAIT> {
-  return new Promise((resolve, reject) => {
-    const turn = setImmediate(() => resolve(WOULD_WAIT));
-    promise.then(resolve, reject).finally(() => clearImmediate(turn));
-  });
-}
+/** A batch's deadline: the first turn of the event loop after its first event. */
+const DUE = Symbol('due');
+const turnOfTheLoop = () => new Promise<typeof DUE>((resolve) => setImmediate(resolve, DUE));
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -70,8 +61,9 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * Follows the store's session streams from the read model's checkpoint and folds them into
  * `auth_sessions`. Each batch of events and the checkpoint after it are written in one
  * transaction, so a crash never applies an event twice or skips one: a restart resumes
- * from the checkpoint. Batches grow while events are ready at once (catch-up, bursts) and
- * are written as soon as the subscription would wait, so a live event is not held back.
+ * from the checkpoint. A batch grows while events are ready at once (catch-up, bursts) and
+ * is written when full, when the subscription has caught up, or at the first turn of the
+ * event loop after its first event, so a live event is not held back.
  */
 export function createProjector(options: ProjectorOptions): Projector {
   const { store, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
@@ -136,25 +128,39 @@ export function createProjector(options: ProjectorOptions): Projector {
     const iterator = from[Symbol.asyncIterator]();
     const batch: RecordedEvent[] = [];
     let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
+    // One deadline per batch, set by its first event and not moved by later ones: a steady
+    // stream of appends, each arriving before the loop turns, would otherwise hold the batch
+    // back until it is full.
+    let due: Promise<typeof DUE> | null = null;
+    const write = () => {
+      flush(batch);
+      due = null;
+    };
     try {
       while (!signal.aborted) {
         pending ??= iterator.next();
-        const result = batch.length === 0 ? await pending : await unlessItWouldWait(pending);
-        if (result === WOULD_WAIT) {
-          flush(batch);
+        const result = due === null ? await pending : await Promise.race([pending, due]);
+        if (result === DUE) {
+          write();
           continue;
         }
         pending = null;
         if (result.done) break;
         const message = result.value;
         if (message.kind === 'caughtUp') {
-          flush(batch);
+          write();
           if (!caughtUp) logger.info({ position: String(position) }, 'projector caught up; following live');
           caughtUp = true;
           continue;
         }
         batch.push(message.event);
-        if (batch.length >= batchSize) flush(batch);
+        due ??= turnOfTheLoop();
+        if (batch.length >= batchSize) {
+          write();
+          // A catch-up delivers its events without waiting: the loop turns between full batches,
+          // so timers and requests are served during a long one.
+          await turnOfTheLoop();
+        }
       }
       // Stopped, or ended by the store: what was delivered is applied.
       flush(batch);

@@ -538,3 +538,48 @@ t.test('options are checked', async (t) => {
   t.throws(() => createProjector({ store, db: store.database, retryDelayMs: -1 }), RangeError);
   t.equal(CHECKPOINT_NAME, 'auth_sessions');
 });
+
+t.test('a long catch-up lets the event loop turn between batches, so requests are served meanwhile', async (t) => {
+  const store = openStore(t);
+  for (let i = 0; i < 200; i++) await append(store, `s-${i}`, newSessionStarted(`s-${i}`), newCredentialsStored(`s-${i}`));
+  const last = await store.lastPosition();
+  const batchSize = 20;
+  const commits: bigint[] = [];
+  // What a server's timers and sockets would get: a turn of the loop, counted with where the projector stood.
+  const turnsAt: bigint[] = [];
+  const projector = createProjector({ store, db: store.database, batchSize, onCommitted: (position) => commits.push(position) });
+  t.teardown(() => projector.stop());
+  let turning = true;
+  const turn = () => {
+    turnsAt.push(projector.position);
+    if (turning) setImmediate(turn);
+  };
+  setImmediate(turn);
+  projector.start();
+  t.ok(await projector.waitForPosition(last, 10_000), 'catches up');
+  turning = false;
+  t.equal(commits.length, Number(last) / batchSize, 'in full batches');
+  const midway = new Set(turnsAt.filter((position) => position > 0n && position < last));
+  t.ok(midway.size >= commits.length - 1, `the loop turned between every two batches (${midway.size} positions seen midway)`);
+});
+
+t.test('a steady stream of appends, one per turn of the event loop, is written within a turn or two of each', async (t) => {
+  const store = openStore(t);
+  const committed: bigint[] = [];
+  const projector = startProjector(t, { store, db: store.database, onCommitted: (position) => committed.push(position) });
+  await eventually('it is caught up', () => projector.caughtUp);
+  // How many appends came after each one before it was seen written: a held batch shows as many.
+  const behind: number[] = [];
+  const unwritten: { index: number; position: bigint }[] = [];
+  const count = 300;
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const { position } = await append(store, `steady-${i}`, newSessionStarted(`steady-${i}`));
+    unwritten.push({ index: i, position });
+    while (unwritten.length > 0 && unwritten[0]!.position <= projector.position) behind.push(i - unwritten.shift()!.index);
+  }
+  for (const { index } of unwritten) behind.push(count - index);
+  t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
+  t.ok(committed.length >= count / 3, `written in many small batches as the appends came (${committed.length} commits for ${count} appends)`);
+  t.ok(Math.max(...behind) <= 2, `no append waited for more than two later ones (at most ${Math.max(...behind)})`);
+});
