@@ -51,9 +51,17 @@ class BatchFailed extends Error {
   }
 }
 
-/** A batch's deadline: the first turn of the event loop after its first event. */
 const DUE = Symbol('due');
-const turnOfTheLoop = () => new Promise<typeof DUE>((resolve) => setImmediate(resolve, DUE));
+
+/**
+ * A batch's deadline: once the microtasks running now have run. The subscription delivers
+ * what it has read (a page, a burst of appends) within microtasks, so this is when it would
+ * wait for more, before any timer, request or append that comes next.
+ */
+const microtasksDone = () => new Promise<typeof DUE>((resolve) => process.nextTick(resolve, DUE));
+
+/** A turn of the event loop: timers and requests served. */
+const turnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -62,8 +70,8 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * `auth_sessions`. Each batch of events and the checkpoint after it are written in one
  * transaction, so a crash never applies an event twice or skips one: a restart resumes
  * from the checkpoint. A batch grows while events are ready at once (catch-up, bursts) and
- * is written when full, when the subscription has caught up, or at the first turn of the
- * event loop after its first event, so a live event is not held back.
+ * is written when full, when the subscription has caught up, or once the microtasks that
+ * delivered its first event have run, so a live event is not held back by what comes next.
  */
 export function createProjector(options: ProjectorOptions): Projector {
   const { store, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
@@ -129,8 +137,8 @@ export function createProjector(options: ProjectorOptions): Projector {
     const batch: RecordedEvent[] = [];
     let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
     // One deadline per batch, set by its first event and not moved by later ones: a steady
-    // stream of appends, each arriving before the loop turns, would otherwise hold the batch
-    // back until it is full.
+    // stream of appends, each arriving before the last one's deadline, would otherwise hold
+    // the batch back until it is full.
     let due: Promise<typeof DUE> | null = null;
     const write = () => {
       flush(batch);
@@ -154,7 +162,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           continue;
         }
         batch.push(message.event);
-        due ??= turnOfTheLoop();
+        due ??= microtasksDone();
         if (batch.length >= batchSize) {
           write();
           // A catch-up delivers its events without waiting: the loop turns between full batches,
