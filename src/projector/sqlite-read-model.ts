@@ -74,6 +74,29 @@ if (Object.values(LEGACY_COLUMNS).some((column) => !WRITTEN_COLUMNS.some(([writt
   throw new Error('a legacy column of auth_sessions is not written by the projector');
 }
 
+/**
+ * The columns a session's later events leave as they are, once it has started: who, where,
+ * and when it was created. Most of the table's indexes are on them, so an update that does
+ * not set them leaves those indexes alone (SQLite rewrites an index whose column is set).
+ */
+const IDENTITY_COLUMNS: ReadonlySet<string> = new Set([
+  LEGACY_COLUMNS.sessionId,
+  LEGACY_COLUMNS.userId,
+  LEGACY_COLUMNS.provider,
+  LEGACY_COLUMNS.browserVmId,
+  LEGACY_COLUMNS.createdAt,
+  'created_at_ms',
+]);
+const CHANGING_COLUMNS = WRITTEN_COLUMNS.filter(([column]) => !IDENTITY_COLUMNS.has(column));
+
+/** The identity columns of a row folded from `before` and of one folded from `after` hold the same values. */
+const sameIdentity = (before: SessionState, after: SessionState) =>
+  before.userId === after.userId &&
+  before.provider === after.provider &&
+  before.browserVmId === after.browserVmId &&
+  // As sessionRowOf gives `createdAt`.
+  (before.createdAt ?? before.updatedAt) === (after.createdAt ?? after.updatedAt);
+
 const rowOf = (row: DbRow): SessionRow => {
   const fields = fromLegacyColumns<StoredRow>(row);
   return { ...fields, anomalies: anomaliesFromJson(fields.anomalies) };
@@ -108,6 +131,8 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
        on conflict (session_id) do update set
          ${WRITTEN_COLUMNS.filter(([column]) => column !== 'session_id').map(([column]) => `${column} = excluded.${column}`).join(', ')}`,
     ),
+    // A row whose identity columns stay as they are: only what changed, and the indexes on it.
+    update: prepare(`update ${table} set ${CHANGING_COLUMNS.map(([column]) => `${column} = ?`).join(', ')} where session_id = ?`),
     checkpoint: prepare('select position from projector_checkpoint where name = ?').pluck(),
     saveCheckpoint: prepare(
       'insert into projector_checkpoint (name, position) values (?, ?) on conflict (name) do update set position = excluded.position',
@@ -158,14 +183,24 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
       heads.set(event.streamName, event.hash);
     }
     const stored = new Map(statements.foldStates.all(JSON.stringify(sessionIds)) as [string, string][]);
+    // The states of the sessions that have a row, as stored: what the row's columns hold now.
+    const before = new Map<string, SessionState>();
     const states = projectEvents(fresh, (sessionId) => {
       const json = stored.get(sessionId);
-      return json === undefined ? initialState : foldStateFromJson(json);
+      if (json === undefined) return initialState;
+      const state = foldStateFromJson(json);
+      before.set(sessionId, state);
+      return state;
     });
     const rows: SessionRow[] = [];
     for (const [sessionId, state] of states) {
       const written: Written = { row: sessionRowOf(sessionId, state), state, headHash: heads.get(sessionStreamName(sessionId)) ?? null };
-      statements.save.run(WRITTEN_COLUMNS.map(([, valueOf]) => valueOf(written)));
+      const prior = before.get(sessionId);
+      if (prior !== undefined && sameIdentity(prior, state)) {
+        statements.update.run([...CHANGING_COLUMNS.map(([, valueOf]) => valueOf(written)), sessionId]);
+      } else {
+        statements.save.run(WRITTEN_COLUMNS.map(([, valueOf]) => valueOf(written)));
+      }
       rows.push(written.row);
     }
     statements.saveCheckpoint.run(name, last.position);

@@ -583,3 +583,22 @@ t.test('a steady stream of appends, one per turn of the event loop, is written b
   t.ok(committed.length >= count / 3, `written in many small batches as the appends came (${committed.length} commits for ${count} appends)`);
   t.equal(Math.max(...behind), 0, 'each append was written before the next one was made');
 });
+
+t.test('a row updated event by event holds, column by column, what one written at once holds', async (t) => {
+  const store = openStore(t);
+  await appendScenarios(store, 21, 'cols');
+  // A session's later events update only the columns they change; its start (even a late one) rewrites the row.
+  await append(store, 'cols-0', newSessionFailed('cols-0'), newSessionStarted('cols-0', { userId: 'someone-else' }));
+  const last = await store.lastPosition();
+  const everyColumn = async (batchSize: number) => {
+    const db = new Database(freshPath());
+    t.teardown(() => db.close());
+    const projector = startProjector(t, { store, db, batchSize });
+    t.ok(await projector.waitForPosition(last, 5000), `caught up in batches of ${batchSize}`);
+    return db.prepare('select * from auth_sessions order by session_id').all();
+  };
+  const byEvent = await everyColumn(1);
+  const atOnce = await everyColumn(10_000);
+  t.equal(atOnce.length, 21);
+  t.same(byEvent, atOnce, 'every column the same, the indexed ones included');
+});
