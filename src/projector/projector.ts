@@ -54,11 +54,17 @@ class BatchFailed extends Error {
 const DUE = Symbol('due');
 
 /**
- * A batch's deadline: once the microtasks running now have run. The subscription delivers
- * what it has read (a page, a burst of appends) within microtasks, so this is when it would
- * wait for more, before any timer, request or append that comes next.
+ * A live batch's deadline: once the microtasks running now have run. The subscription
+ * delivers what it has read (a page, a burst of appends) within microtasks, so this is when
+ * it would wait for more, before any timer, request or append that comes next.
  */
 const microtasksDone = () => new Promise<typeof DUE>((resolve) => process.nextTick(resolve, DUE));
+
+/**
+ * A catching-up batch's deadline: the next turn of the event loop, so events a store
+ * delivers over several callbacks of one turn (EventStoreDB's stream) still make one batch.
+ */
+const nextTurn = () => new Promise<typeof DUE>((resolve) => setImmediate(resolve, DUE));
 
 /** A turn of the event loop: timers and requests served. */
 const turnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -70,8 +76,9 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * `auth_sessions`. Each batch of events and the checkpoint after it are written in one
  * transaction, so a crash never applies an event twice or skips one: a restart resumes
  * from the checkpoint. A batch grows while events are ready at once (catch-up, bursts) and
- * is written when full, when the subscription has caught up, or once the microtasks that
- * delivered its first event have run, so a live event is not held back by what comes next.
+ * is written when full, when the subscription has caught up, or by a deadline set by its
+ * first event: once live, when the microtasks that delivered it have run, so a live event is
+ * not held back by what comes next; while catching up, at the next turn of the loop.
  */
 export function createProjector(options: ProjectorOptions): Projector {
   const { store, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
@@ -162,7 +169,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           continue;
         }
         batch.push(message.event);
-        due ??= microtasksDone();
+        due ??= caughtUp ? microtasksDone() : nextTurn();
         if (batch.length >= batchSize) {
           write();
           // A catch-up delivers its events without waiting: the loop turns between full batches,
