@@ -51,18 +51,23 @@ class BatchFailed extends Error {
   }
 }
 
-const WOULD_WAIT = Symbol('wouldWait');
+const DUE = Symbol('due');
 
 /**
- * The promise's outcome if it settles before the event loop turns, else WOULD_WAIT. An event
- * the subscription already holds arrives within microtasks; one it must wait for does not.
+ * A live batch's deadline: once the microtasks running now have run. The subscription
+ * delivers what it has read (a page, a burst of appends) within microtasks, so this is when
+ * it would wait for more, before any timer, request or append that comes next.
  */
-function unlessItWouldWait<T>(promise: Promise<T>): Promise<T | typeof WOULD_WAIT> {
-  return new Promise((resolve, reject) => {
-    const turn = setImmediate(() => resolve(WOULD_WAIT));
-    promise.then(resolve, reject).finally(() => clearImmediate(turn));
-  });
-}
+const microtasksDone = () => new Promise<typeof DUE>((resolve) => process.nextTick(resolve, DUE));
+
+/**
+ * A catching-up batch's deadline: the next turn of the event loop, so events a store
+ * delivers over several callbacks of one turn (EventStoreDB's stream) still make one batch.
+ */
+const nextTurn = () => new Promise<typeof DUE>((resolve) => setImmediate(resolve, DUE));
+
+/** A turn of the event loop: timers and requests served. */
+const turnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -70,8 +75,10 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * Follows the store's session streams from the read model's checkpoint and folds them into
  * `auth_sessions`. Each batch of events and the checkpoint after it are written in one
  * transaction, so a crash never applies an event twice or skips one: a restart resumes
- * from the checkpoint. Batches grow while events are ready at once (catch-up, bursts) and
- * are written as soon as the subscription would wait, so a live event is not held back.
+ * from the checkpoint. A batch grows while events are ready at once (catch-up, bursts) and
+ * is written when full, when the subscription has caught up, or by a deadline set by its
+ * first event: once live, when the microtasks that delivered it have run, so a live event is
+ * not held back by what comes next; while catching up, at the next turn of the loop.
  */
 export function createProjector(options: ProjectorOptions): Projector {
   const { store, batchSize = 500, retryDelayMs = 1000, logger = silentLogger } = options;
@@ -136,25 +143,39 @@ export function createProjector(options: ProjectorOptions): Projector {
     const iterator = from[Symbol.asyncIterator]();
     const batch: RecordedEvent[] = [];
     let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
+    // One deadline per batch, set by its first event and not moved by later ones: a steady
+    // stream of appends, each arriving before the last one's deadline, would otherwise hold
+    // the batch back until it is full.
+    let due: Promise<typeof DUE> | null = null;
+    const write = () => {
+      flush(batch);
+      due = null;
+    };
     try {
       while (!signal.aborted) {
         pending ??= iterator.next();
-        const result = batch.length === 0 ? await pending : await unlessItWouldWait(pending);
-        if (result === WOULD_WAIT) {
-          flush(batch);
+        const result = due === null ? await pending : await Promise.race([pending, due]);
+        if (result === DUE) {
+          write();
           continue;
         }
         pending = null;
         if (result.done) break;
         const message = result.value;
         if (message.kind === 'caughtUp') {
-          flush(batch);
+          write();
           if (!caughtUp) logger.info({ position: String(position) }, 'projector caught up; following live');
           caughtUp = true;
           continue;
         }
         batch.push(message.event);
-        if (batch.length >= batchSize) flush(batch);
+        due ??= caughtUp ? microtasksDone() : nextTurn();
+        if (batch.length >= batchSize) {
+          write();
+          // A catch-up delivers its events without waiting: the loop turns between full batches,
+          // so timers and requests are served during a long one.
+          await turnOfTheLoop();
+        }
       }
       // Stopped, or ended by the store: what was delivered is applied.
       flush(batch);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { initialState } from '../../projections/index.js';
-import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, withLegacyColumns, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
-import { sessionStreamName, type RecordedEvent } from '../events/index.js';
+import { initialState, type SessionState } from '../../projections/index.js';
+import { fromLegacyColumns, LEGACY_COLUMNS, SESSION_STATUSES, type SessionStatus, type WithLegacyColumns } from '../contract/index.js';
+import { sessionIdOfStream, sessionStreamName, type RecordedEvent } from '../events/index.js';
 import { assertTableName, migrate } from '../store/sqlite/migrations.js';
 import { withStorageFaults } from '../store/sqlite/storage-fault.js';
 import { anomaliesFromJson, anomaliesToJson, foldStateFromJson, foldStateToJson } from './fold-state-json.js';
@@ -38,8 +38,64 @@ type DbRow = WithLegacyColumns<StoredRow> & { created_at_ms: bigint };
 
 const ROW_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms'].join(', ');
 
-/** Every column the projector writes, bound by name. */
-const WRITTEN_COLUMNS = [...Object.values(LEGACY_COLUMNS), 'created_at_ms', 'expires_at', 'expires_at_ms', 'fold_state', 'head_hash'];
+/** What the projector writes for one session: its row, the state it folded to, and its stream's head. */
+interface Written {
+  row: SessionRow;
+  state: SessionState;
+  headHash: string | null;
+}
+
+/**
+ * Every column the projector writes, with its value; bound by position, which better-sqlite3
+ * binds faster than names and needs no object per row.
+ */
+const WRITTEN_COLUMNS: readonly (readonly [string, (written: Written) => unknown])[] = [
+  [LEGACY_COLUMNS.sessionId, ({ row }) => row.sessionId],
+  [LEGACY_COLUMNS.userId, ({ row }) => row.userId],
+  [LEGACY_COLUMNS.provider, ({ row }) => row.provider],
+  [LEGACY_COLUMNS.browserVmId, ({ row }) => row.browserVmId],
+  [LEGACY_COLUMNS.status, ({ row }) => row.status],
+  [LEGACY_COLUMNS.completedAt, ({ row }) => row.completedAt],
+  [LEGACY_COLUMNS.errorMessage, ({ row }) => row.errorMessage],
+  [LEGACY_COLUMNS.createdAt, ({ row }) => row.createdAt],
+  [LEGACY_COLUMNS.updatedAt, ({ row }) => row.updatedAt],
+  [LEGACY_COLUMNS.revision, ({ row }) => row.revision],
+  [LEGACY_COLUMNS.position, ({ row }) => row.position],
+  [LEGACY_COLUMNS.anomalies, ({ row }) => anomaliesToJson(row.anomalies)],
+  ['created_at_ms', ({ row }) => instantOf(row.createdAt, row.sessionId, 'creation time')],
+  ['expires_at', ({ state }) => state.expiresAt],
+  // A stream not (yet) started has no deadline, and is never due.
+  ['expires_at_ms', ({ row, state }) => (state.expiresAt === null ? null : instantOf(state.expiresAt, row.sessionId, 'deadline'))],
+  ['fold_state', ({ state }) => foldStateToJson(state)],
+  ['head_hash', ({ headHash }) => headHash],
+];
+// Every legacy column is written: a new one in LEGACY_COLUMNS must be added above.
+if (Object.values(LEGACY_COLUMNS).some((column) => !WRITTEN_COLUMNS.some(([written]) => written === column))) {
+  throw new Error('a legacy column of auth_sessions is not written by the projector');
+}
+
+/**
+ * The columns a session's later events leave as they are, once it has started: who, where,
+ * and when it was created. Most of the table's indexes are on them, so an update that does
+ * not set them leaves those indexes alone (SQLite rewrites an index whose column is set).
+ */
+const IDENTITY_COLUMNS: ReadonlySet<string> = new Set([
+  LEGACY_COLUMNS.sessionId,
+  LEGACY_COLUMNS.userId,
+  LEGACY_COLUMNS.provider,
+  LEGACY_COLUMNS.browserVmId,
+  LEGACY_COLUMNS.createdAt,
+  'created_at_ms',
+]);
+const CHANGING_COLUMNS = WRITTEN_COLUMNS.filter(([column]) => !IDENTITY_COLUMNS.has(column));
+
+/** The identity columns of a row folded from `before` and of one folded from `after` hold the same values. */
+const sameIdentity = (before: SessionState, after: SessionState) =>
+  before.userId === after.userId &&
+  before.provider === after.provider &&
+  before.browserVmId === after.browserVmId &&
+  // As sessionRowOf gives `createdAt`.
+  (before.createdAt ?? before.updatedAt) === (after.createdAt ?? after.updatedAt);
 
 const rowOf = (row: DbRow): SessionRow => {
   const fields = fromLegacyColumns<StoredRow>(row);
@@ -67,13 +123,16 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
 
   const statements = {
     session: prepare(`select ${ROW_COLUMNS} from ${table} where session_id = ?`),
-    foldState: prepare(`select fold_state from ${table} where session_id = ?`).pluck(),
+    // The stored states of a batch's sessions, in one query rather than one per session.
+    foldStates: prepare(`select session_id, fold_state from ${table} where session_id in (select value from json_each(?))`).raw(),
     save: prepare(
-      `insert into ${table} (${WRITTEN_COLUMNS.join(', ')})
-       values (${WRITTEN_COLUMNS.map((column) => `@${column}`).join(', ')})
+      `insert into ${table} (${WRITTEN_COLUMNS.map(([column]) => column).join(', ')})
+       values (${WRITTEN_COLUMNS.map(() => '?').join(', ')})
        on conflict (session_id) do update set
-         ${WRITTEN_COLUMNS.filter((column) => column !== 'session_id').map((column) => `${column} = excluded.${column}`).join(', ')}`,
+         ${WRITTEN_COLUMNS.filter(([column]) => column !== 'session_id').map(([column]) => `${column} = excluded.${column}`).join(', ')}`,
     ),
+    // A row whose identity columns stay as they are: only what changed, and the indexes on it.
+    update: prepare(`update ${table} set ${CHANGING_COLUMNS.map(([column]) => `${column} = ?`).join(', ')} where session_id = ?`),
     checkpoint: prepare('select position from projector_checkpoint where name = ?').pluck(),
     saveCheckpoint: prepare(
       'insert into projector_checkpoint (name, position) values (?, ?) on conflict (name) do update set position = excluded.position',
@@ -113,25 +172,36 @@ export function openReadModel(db: Database.Database, { table = 'auth_sessions' }
     const fresh = events.filter((event) => event.position > from);
     const last = fresh.at(-1);
     if (last === undefined) return { position: from, rows: [] };
-    const states = projectEvents(fresh, (sessionId) => {
-      const stored = statements.foldState.get(sessionId) as string | undefined;
-      return stored === undefined ? initialState : foldStateFromJson(stored);
-    });
     // Each stream's last event in the batch is its head: the batch is in position order.
-    const heads = new Map(fresh.map((event) => [event.streamName, event.hash]));
+    const heads = new Map<string, string | null>();
+    const sessionIds: string[] = [];
+    for (const event of fresh) {
+      if (!heads.has(event.streamName)) {
+        const sessionId = sessionIdOfStream(event.streamName);
+        if (sessionId !== null) sessionIds.push(sessionId);
+      }
+      heads.set(event.streamName, event.hash);
+    }
+    const stored = new Map(statements.foldStates.all(JSON.stringify(sessionIds)) as [string, string][]);
+    // The states of the sessions that have a row, as stored: what the row's columns hold now.
+    const before = new Map<string, SessionState>();
+    const states = projectEvents(fresh, (sessionId) => {
+      const json = stored.get(sessionId);
+      if (json === undefined) return initialState;
+      const state = foldStateFromJson(json);
+      before.set(sessionId, state);
+      return state;
+    });
     const rows: SessionRow[] = [];
     for (const [sessionId, state] of states) {
-      const row = sessionRowOf(sessionId, state);
-      statements.save.run({
-        ...withLegacyColumns({ ...row, anomalies: anomaliesToJson(row.anomalies) }),
-        created_at_ms: instantOf(row.createdAt, sessionId, 'creation time'),
-        expires_at: state.expiresAt,
-        // A stream not (yet) started has no deadline, and is never due.
-        expires_at_ms: state.expiresAt === null ? null : instantOf(state.expiresAt, sessionId, 'deadline'),
-        fold_state: foldStateToJson(state),
-        head_hash: heads.get(sessionStreamName(sessionId)) ?? null,
-      });
-      rows.push(row);
+      const written: Written = { row: sessionRowOf(sessionId, state), state, headHash: heads.get(sessionStreamName(sessionId)) ?? null };
+      const prior = before.get(sessionId);
+      if (prior !== undefined && sameIdentity(prior, state)) {
+        statements.update.run([...CHANGING_COLUMNS.map(([, valueOf]) => valueOf(written)), sessionId]);
+      } else {
+        statements.save.run(WRITTEN_COLUMNS.map(([, valueOf]) => valueOf(written)));
+      }
+      rows.push(written.row);
     }
     statements.saveCheckpoint.run(name, last.position);
     return { position: last.position, rows: rows.sort(byPosition) };

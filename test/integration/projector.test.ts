@@ -538,3 +538,67 @@ t.test('options are checked', async (t) => {
   t.throws(() => createProjector({ store, db: store.database, retryDelayMs: -1 }), RangeError);
   t.equal(CHECKPOINT_NAME, 'auth_sessions');
 });
+
+t.test('a long catch-up lets the event loop turn between batches, so requests are served meanwhile', async (t) => {
+  const store = openStore(t);
+  for (let i = 0; i < 200; i++) await append(store, `s-${i}`, newSessionStarted(`s-${i}`), newCredentialsStored(`s-${i}`));
+  const last = await store.lastPosition();
+  const batchSize = 20;
+  const commits: bigint[] = [];
+  // What a server's timers and sockets would get: a turn of the loop, counted with where the projector stood.
+  const turnsAt: bigint[] = [];
+  const projector = createProjector({ store, db: store.database, batchSize, onCommitted: (position) => commits.push(position) });
+  t.teardown(() => projector.stop());
+  let turning = true;
+  const turn = () => {
+    turnsAt.push(projector.position);
+    if (turning) setImmediate(turn);
+  };
+  setImmediate(turn);
+  projector.start();
+  t.ok(await projector.waitForPosition(last, 10_000), 'catches up');
+  turning = false;
+  t.equal(commits.length, Number(last) / batchSize, 'in full batches');
+  const midway = new Set(turnsAt.filter((position) => position > 0n && position < last));
+  t.ok(midway.size >= commits.length - 1, `the loop turned between every two batches (${midway.size} positions seen midway)`);
+});
+
+t.test('a steady stream of appends, one per turn of the event loop, is written before the next append', async (t) => {
+  const store = openStore(t);
+  const committed: bigint[] = [];
+  const projector = startProjector(t, { store, db: store.database, onCommitted: (position) => committed.push(position) });
+  await eventually('it is caught up', () => projector.caughtUp);
+  // How many appends came after each one before it was seen written: a held batch shows as many.
+  const behind: number[] = [];
+  const unwritten: { index: number; position: bigint }[] = [];
+  const count = 300;
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (unwritten.length > 0 && unwritten[0]!.position <= projector.position) behind.push(i - 1 - unwritten.shift()!.index);
+    const { position } = await append(store, `steady-${i}`, newSessionStarted(`steady-${i}`));
+    unwritten.push({ index: i, position });
+  }
+  for (const { index } of unwritten) behind.push(count - 1 - index);
+  t.ok(await projector.waitForPosition(await store.lastPosition(), 5000));
+  t.ok(committed.length >= count / 3, `written in many small batches as the appends came (${committed.length} commits for ${count} appends)`);
+  t.equal(Math.max(...behind), 0, 'each append was written before the next one was made');
+});
+
+t.test('a row updated event by event holds, column by column, what one written at once holds', async (t) => {
+  const store = openStore(t);
+  await appendScenarios(store, 21, 'cols');
+  // A session's later events update only the columns they change; its start (even a late one) rewrites the row.
+  await append(store, 'cols-0', newSessionFailed('cols-0'), newSessionStarted('cols-0', { userId: 'someone-else' }));
+  const last = await store.lastPosition();
+  const everyColumn = async (batchSize: number) => {
+    const db = new Database(freshPath());
+    t.teardown(() => db.close());
+    const projector = startProjector(t, { store, db, batchSize });
+    t.ok(await projector.waitForPosition(last, 5000), `caught up in batches of ${batchSize}`);
+    return db.prepare('select * from auth_sessions order by session_id').all();
+  };
+  const byEvent = await everyColumn(1);
+  const atOnce = await everyColumn(10_000);
+  t.equal(atOnce.length, 21);
+  t.same(byEvent, atOnce, 'every column the same, the indexed ones included');
+});
