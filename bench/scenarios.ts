@@ -3,6 +3,7 @@ import type { Scenario } from './figure.js';
 import { auditScenario } from './audit.js';
 import { commitThreadScenario } from './commit-thread.js';
 import { httpScenario } from './http.js';
+import { projectorScenario } from './projector.js';
 import { storeScenario } from './store.js';
 import { watchScenario } from './watch.js';
 
@@ -10,6 +11,7 @@ export const scenarios: readonly Scenario[] = [
   storeScenario,
   commitThreadScenario,
   httpScenario,
+  projectorScenario,
   watchScenario,
   auditScenario,
 ];
