@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { SAFETY_NET_CHECKPOINT_PAGES } from '../src/store/sqlite/checkpointer.js';
+import { migrate } from '../src/store/sqlite/migrations.js';
 
 /** One append as a caller asks for it; `ticket` matches its acknowledgement. */
 export interface PrototypeAppend {
@@ -52,8 +53,10 @@ interface Head {
   hash: string;
 }
 
-/** The ledger's events table and indexes, in a new file at `path`. */
-/** `syncedByCaller`: the caller syncs the WAL and checkpoints it, off the event loop, as the ledger's store does. */
+/**
+ * The ledger's events table and indexes, in a new file at `path`. `syncedByCaller`: the caller
+ * syncs the WAL and checkpoints it, off the event loop, as the ledger's store does.
+ */
 export function openPrototypeLog(path: string, { syncedByCaller = false }: { syncedByCaller?: boolean } = {}): PrototypeLog {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -62,20 +65,8 @@ export function openPrototypeLog(path: string, { syncedByCaller = false }: { syn
   db.pragma(`synchronous = ${syncedByCaller ? 'NORMAL' : 'FULL'}`);
   // Such a caller also checkpoints off the event loop (src/store/sqlite/checkpointer.ts).
   if (syncedByCaller) db.pragma(`wal_autocheckpoint = ${SAFETY_NET_CHECKPOINT_PAGES}`);
-  db.exec(`
-    create table if not exists events (
-      position    integer primary key autoincrement,
-      stream_name text    not null,
-      category    text    not null,
-      revision    integer not null check (revision >= 0),
-      event_id    text    not null unique,
-      type        text    not null,
-      data        text    not null,
-      metadata    text    not null,
-      hash        text,
-      unique (stream_name, revision)
-    ) strict;
-    create index if not exists events_by_category on events (category, position);`);
+  // The ledger's own table and indexes, as its migrations make them.
+  migrate(db);
 
   const byId = db.prepare('select position, stream_name, revision, type, data from events where event_id = ?');
   const head = db.prepare('select revision, hash from events where stream_name = ? order by revision desc limit 1');

@@ -37,13 +37,9 @@ function eventOf(streamName: string, sessionId: string, expectedRevision: number
   };
 }
 
-/** One prototype under measurement, with its totals over the rounds it was driven. */
-interface Prototype {
+/** A prototype's totals over the rounds it was driven. */
+interface Totals {
   label: string;
-  path: string;
-  appender: PrototypeAppender;
-  /** The main thread's event-loop delay in each round, in ms. */
-  delays: Delay[];
   acknowledged: number;
   refused: number;
   ms: number;
@@ -51,6 +47,14 @@ interface Prototype {
   commitMs: number;
   /** Appends of the warm-up: stored, not counted in the rate. */
   warmup: number;
+}
+
+/** One prototype under measurement. */
+interface Prototype extends Totals {
+  path: string;
+  appender: PrototypeAppender;
+  /** The main thread's event-loop delay in each round, in ms. */
+  delays: Delay[];
 }
 
 interface Delay {
@@ -115,14 +119,7 @@ async function driveRound(prototype: Prototype, count: number): Promise<void> {
   prototype.commitMs += prototype.appender.commitMs - commitMsBefore;
 }
 
-interface Measured {
-  label: string;
-  acknowledged: number;
-  refused: number;
-  ms: number;
-  commits: number;
-  commitMs: number;
-  warmup: number;
+interface Measured extends Totals {
   /** Events in the file besides the warm-up's, read back after the connection closed. */
   stored: number;
   /** The main thread's event-loop delay, in ms: the median round's p50 and p99, the largest of all. */

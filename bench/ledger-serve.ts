@@ -6,12 +6,9 @@
 // a policy: the log at `warn` (one line per request would measure pino), and the rate limit
 // raised out of reach (a load generator is one credential sending what thousands of clients
 // would), though still counted, so its cost is in the figure.
-import { createLedger, ledgerOptionsOf } from '../src/application/create-ledger.js';
 import { countDroppedLogLine } from '../src/application/process-metrics.js';
-import { jwtSecretOf } from '../src/cli/jwt-secret.js';
+import { composeServer } from '../src/cli/serve.js';
 import { loadConfig } from '../src/config.js';
-import { buildApp } from '../src/http/app.js';
-import { httpLimitsOf } from '../src/http/limits.js';
 import { boundedLogDestination } from '../src/log-destination.js';
 import { createLogger } from '../src/logger.js';
 
@@ -30,15 +27,7 @@ export async function ledgerServe([path]: string[]): Promise<void> {
   });
   const log = boundedLogDestination(process.stderr, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
   const logger = createLogger(config.LOG_LEVEL, log);
-  const ledger = await createLedger(ledgerOptionsOf(config, () => new Date(), logger));
-  const app = await buildApp(ledger, {
-    jwtSecret: jwtSecretOf(config, { create: true }),
-    tokenMaxTtlSeconds: config.LEDGER_TOKEN_MAX_TTL,
-    logger,
-    watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
-    corsOrigins: config.LEDGER_CORS_ORIGINS,
-    limits: httpLimitsOf(config),
-  });
+  const { ledger, app } = await composeServer(config, () => new Date(), logger);
   const closed = new Promise<void>((resolve) =>
     process.once('SIGTERM', () => {
       void (async () => {

@@ -5,6 +5,8 @@ import { buildApp } from '../http/app.js';
 import { httpLimitsOf } from '../http/limits.js';
 import { boundedLogDestination } from '../log-destination.js';
 import { createLogger } from '../logger.js';
+import type { Logger } from 'pino';
+import type { LedgerConfig } from '../config.js';
 import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
@@ -50,15 +52,7 @@ export const serve = defineCommand({
   async run(_arguments, { config, clock, stdout }) {
     const log = boundedLogDestination(stdout, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
     const logger = createLogger(config.LOG_LEVEL, log);
-    const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
-    const app = await buildApp(ledger, {
-      jwtSecret: jwtSecretOf(config, { create: true }),
-      tokenMaxTtlSeconds: config.LEDGER_TOKEN_MAX_TTL,
-      logger,
-      watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
-      corsOrigins: config.LEDGER_CORS_ORIGINS,
-      limits: httpLimitsOf(config),
-    });
+    const { ledger, app } = await composeServer(config, clock, logger);
 
     const stopped = new Promise<void>((resolve) => {
       const timeoutMs = config.LEDGER_SHUTDOWN_TIMEOUT_MS;
@@ -83,3 +77,17 @@ export const serve = defineCommand({
     return 0;
   },
 });
+
+/** The ledger and its HTTP app, composed from the configuration as `serve` runs them (the bench serves the same). */
+export async function composeServer(config: LedgerConfig, clock: () => Date, logger: Logger) {
+  const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
+  const app = await buildApp(ledger, {
+    jwtSecret: jwtSecretOf(config, { create: true }),
+    tokenMaxTtlSeconds: config.LEDGER_TOKEN_MAX_TTL,
+    logger,
+    watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
+    corsOrigins: config.LEDGER_CORS_ORIGINS,
+    limits: httpLimitsOf(config),
+  });
+  return { ledger, app };
+}

@@ -1,11 +1,13 @@
 import t from 'tap';
 import { GroupCommit, type Outcome } from '../../src/store/sqlite/group-commit.js';
 
-/** A sync the test ends by hand. */
-function heldSync() {
+/** A group commit whose syncs the test ends by hand, and the batch sizes it acknowledged. */
+function heldGroup() {
   const syncs: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   const durable = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
-  return { syncs, durable };
+  const committed: number[] = [];
+  const group = new GroupCommit<string, string>({ commit, durable, weightOf: () => 1, maxRequests: 10, maxWeight: 10, onCommitted: (n) => committed.push(n) });
+  return { syncs, committed, group };
 }
 
 /** Commits requests as their own value; a request 'conflict' fails alone. */
@@ -24,9 +26,7 @@ const settledOf = <T>(promise: Promise<T>) => {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 t.test('a committed batch is answered only once it is durable', async (t) => {
-  const { syncs, durable } = heldSync();
-  const committed: number[] = [];
-  const group = new GroupCommit<string, string>({ commit, durable, weightOf: () => 1, maxRequests: 10, maxWeight: 10, onCommitted: (n) => committed.push(n) });
+  const { syncs, committed, group } = heldGroup();
   const a = settledOf(group.submit('a'));
   const conflict = settledOf(group.submit('conflict'));
   await turn();
@@ -40,8 +40,7 @@ t.test('a committed batch is answered only once it is durable', async (t) => {
 });
 
 t.test('a batch commits while the one before it syncs, and each is answered after its own sync', async (t) => {
-  const { syncs, durable } = heldSync();
-  const group = new GroupCommit<string, string>({ commit, durable, weightOf: () => 1, maxRequests: 10, maxWeight: 10 });
+  const { syncs, group } = heldGroup();
   const first = settledOf(group.submit('first'));
   await turn();
   const second = settledOf(group.submit('second'));
@@ -56,9 +55,7 @@ t.test('a batch commits while the one before it syncs, and each is answered afte
 });
 
 t.test('a sync that fails fails every append its batch stored, with its error', async (t) => {
-  const { syncs, durable } = heldSync();
-  const committed: number[] = [];
-  const group = new GroupCommit<string, string>({ commit, durable, weightOf: () => 1, maxRequests: 10, maxWeight: 10, onCommitted: (n) => committed.push(n) });
+  const { syncs, committed, group } = heldGroup();
   const a = settledOf(group.submit('a'));
   const conflict = settledOf(group.submit('conflict'));
   await turn();
