@@ -165,13 +165,17 @@ t.test('while serving, the storage fails the writes: 503, then normal service', 
     };
     const sweeper = createDeadlineSweeper({ readModel: ledger.ledger.readModel, commands: ledger.ledger.commands, clock: () => new Date(Date.now() + 3_600_000), intervalMs: 60_000 });
 
-    // Events the projector has not applied when the fault comes: it meets the fault too.
+    // Events the projectors have not applied when the fault comes: they meet the fault too
+    // (running, they apply an append as soon as it is acknowledged, before the fault is imposed).
+    const { outcomesProjector } = ledger.ledger;
     t.ok(await ledger.projector.waitForPosition(BigInt(pending.position), 5000), 'the pending session is in the read model');
     await ledger.projector.stop();
+    await outcomesProjector.stop();
     t.equal((await appendOnce()).status, 201, 'an append before the fault');
     lifted = false;
     fault.impose(ledger);
     ledger.projector.start();
+    outcomesProjector.start();
     if (fault.total) {
       // Before any append has met it: /readyz names the projector's.
       await poll('the projector meets the fault', () => ledger.projector.fault !== null);
