@@ -65,7 +65,7 @@ export interface Ledger {
   readonly logger: LedgerLogger;
   /** Starts the projector, then the sweeper and the sealer, which read the projector's read model, then the webhook consumers. */
   start(): void;
-  /** Stops the sealer and the sweeper after what they are doing, then the projector after its transaction, then closes the store. */
+  /** Stops the sealer and the sweeper after what they are doing, the webhook consumers (a delivery in flight is sent again later), then the projector after its transaction, then closes the store. */
   close(): Promise<void>;
 }
 

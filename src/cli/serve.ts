@@ -23,7 +23,7 @@ import { loadSubscriptions } from '../reactions/subscriptions.js';
  */
 export const serve = defineCommand({
   name: 'serve',
-  summary: 'run the ledger: HTTP API, projector, read model and sweeper (LEDGER_STORE: sqlite or eventstoredb)',
+  summary: 'run the ledger: HTTP API, projector, read model, sweeper and webhooks (LEDGER_STORE: sqlite or eventstoredb)',
   options: {},
   environment: [
     'LEDGER_HOST',
