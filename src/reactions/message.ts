@@ -14,7 +14,9 @@ export interface WebhookMessage {
  * while two subscriptions of one receiver still tell their messages apart.
  */
 export function webhookIdOf(subscriptionId: string, eventId: string): string {
-  return `msg_${createHash('sha256').update(subscriptionId, 'utf8').update('\0').update(eventId, 'utf8').digest('base64url').slice(0, 32)}`;
+  // The subscription id's length first, so no two pairs of ids make the same input.
+  const input = `${Buffer.byteLength(subscriptionId)}:${subscriptionId}${eventId}`;
+  return `msg_${createHash('sha256').update(input, 'utf8').digest('base64url').slice(0, 32)}`;
 }
 
 /**
