@@ -82,6 +82,11 @@ const Environment = z.object({
     .min(1)
     .optional()
     .describe('the Ed25519 private key (PEM) that signs seals of the log, kept outside the database; unset: no seals'),
+  LEDGER_WEBHOOKS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('a JSON file of webhook subscriptions ({ id, url, secret, statuses?, eventTypes?, providers?, timeoutMs? }), checked at start; unset: no webhooks'),
   LEDGER_SEAL_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000).describe('how often `serve` seals the log, if it moved'),
   // Resource bounds: each one keeps a client (or a flood of them) from taking what others need.
   LEDGER_RATE_LIMIT_MAX: z

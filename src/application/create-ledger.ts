@@ -13,6 +13,7 @@ import { createApplication, type Application } from './application.js';
 import { createCommandHandler, type CommandHandler } from './command-handler.js';
 import { openStore, type StoreChoice } from './open-store.js';
 import { createWriteFaults, type WriteFaults } from './write-faults.js';
+import { createWebhooks, type Webhooks, type WebhooksOptions } from '../reactions/webhooks.js';
 
 export interface LedgerOptions {
   store: StoreChoice;
@@ -30,6 +31,8 @@ export interface LedgerOptions {
   seal?: { keyFile: string; intervalMs: number } | undefined;
   /** How long the projectors wait before trying again after a failure (a dropped subscription, a full disk). Defaults to 1 s. */
   projectorRetryDelayMs?: number;
+  /** The webhook subscriptions (LEDGER_WEBHOOKS_FILE) and, for tests, how their retries are timed; none by default. */
+  webhooks?: Pick<WebhooksOptions, 'subscriptions' | 'schedule' | 'sleep' | 'random'> | undefined;
 }
 
 /** One ledger: its parts, built once, and the use cases over them. */
@@ -47,6 +50,8 @@ export interface Ledger {
   /** The storage fault the last appends met, until one is stored: what `/readyz` names. */
   readonly writeFaults: WriteFaults;
   readonly sweeper: DeadlineSweeper | null;
+  /** The webhook subscriptions, each delivered by a consumer of its own once started. */
+  readonly webhooks: Webhooks;
   /** Seals the log on a timer once started; null without a seal key. */
   readonly sealer: Sealer | null;
   /** The key that signs seals; null without one. */
@@ -58,9 +63,9 @@ export interface Ledger {
   readonly clock: () => Date;
   readonly providers: readonly string[];
   readonly logger: LedgerLogger;
-  /** Starts the projector, then the sweeper and the sealer, which read the projector's read model. */
+  /** Starts the projector, then the sweeper and the sealer, which read the projector's read model, then the webhook consumers. */
   start(): void;
-  /** Stops the sealer and the sweeper after what they are doing, then the projector after its transaction, then closes the store. */
+  /** Stops the sealer and the sweeper after what they are doing, the webhook consumers (a delivery in flight is sent again later), then the projector after its transaction, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -89,6 +94,15 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     options.seal && sealKey
       ? createSealer({ readModelPath, store, key: sealKey, clock, intervalMs: options.seal.intervalMs, logger: logger.child({ part: 'sealer' }) })
       : null;
+  const webhooks = createWebhooks({
+    subscriptions: [],
+    ...options.webhooks,
+    store,
+    db: opened.readModelDb,
+    clock,
+    retryDelayMs,
+    logger: logger.child({ part: 'webhooks' }),
+  });
   const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, outcomes, commands, writeFaults, clock, readWaitMs, sealKey });
   let closing: Promise<void> | null = null;
 
@@ -102,6 +116,7 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     commands,
     writeFaults,
     sweeper,
+    webhooks,
     sealer,
     sealKey,
     readModelPath,
@@ -115,12 +130,15 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
       outcomesProjector.start();
       sweeper?.start();
       sealer?.start();
+      webhooks.start();
     },
     close() {
       closing ??= (async () => {
         // Before the projector and the store: a sweep or a seal in progress still reads and writes.
         await sealer?.stop();
         await sweeper?.stop();
+        // A delivery in flight is abandoned: its checkpoint has not moved, so it is sent again.
+        await webhooks.stop();
         await projector.stop();
         await outcomesProjector.stop();
         await opened.close();

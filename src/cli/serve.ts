@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { LedgerConfig } from '../config.js';
 import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
+import { loadSubscriptions } from '../reactions/subscriptions.js';
 
 /**
  * The main job: the event store (the embedded SQLite file, or EventStoreDB with the read
@@ -22,7 +23,7 @@ import { jwtSecretOf } from './jwt-secret.js';
  */
 export const serve = defineCommand({
   name: 'serve',
-  summary: 'run the ledger: HTTP API, projector, read model and sweeper (LEDGER_STORE: sqlite or eventstoredb)',
+  summary: 'run the ledger: HTTP API, projector, read model, sweeper and webhooks (LEDGER_STORE: sqlite or eventstoredb)',
   options: {},
   environment: [
     'LEDGER_HOST',
@@ -37,6 +38,7 @@ export const serve = defineCommand({
     'LEDGER_WATCH_GRACE_MS',
     'LEDGER_SEAL_KEY_FILE',
     'LEDGER_SEAL_INTERVAL_MS',
+    'LEDGER_WEBHOOKS_FILE',
     'LEDGER_RATE_LIMIT_MAX',
     'LEDGER_RATE_LIMIT_WINDOW_MS',
     'LEDGER_REQUEST_TIMEOUT_MS',
@@ -80,7 +82,9 @@ export const serve = defineCommand({
 
 /** The ledger and its HTTP app, composed from the configuration as `serve` runs them (the bench serves the same). */
 export async function composeServer(config: LedgerConfig, clock: () => Date, logger: Logger) {
-  const ledger = await createLedger(ledgerOptionsOf(config, clock, logger));
+  // Before anything is opened: a bad file stops the start with what is wrong in it.
+  const subscriptions = loadSubscriptions(config.LEDGER_WEBHOOKS_FILE, config.LEDGER_PROVIDERS);
+  const ledger = await createLedger({ ...ledgerOptionsOf(config, clock, logger), webhooks: { subscriptions } });
   const app = await buildApp(ledger, {
     jwtSecret: jwtSecretOf(config, { create: true }),
     tokenMaxTtlSeconds: config.LEDGER_TOKEN_MAX_TTL,

@@ -10,3 +10,4 @@ export * from './roles.js';
 export * from './sessions.js';
 export * from './stats.js';
 export * from './status.js';
+export * from './webhooks.js';

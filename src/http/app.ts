@@ -21,6 +21,7 @@ import { requestLog } from './request-log.js';
 import { declareSharedProblems } from './route-schemas.js';
 import { sessionRoutes } from './sessions.js';
 import { statsRoutes } from './stats.js';
+import { webhookRoutes } from './webhooks.js';
 import { DEFAULT_TOKEN_MAX_TTL_S } from './token-verifier.js';
 import { createTokenSigner } from './tokens.js';
 import { vmRoutes } from './vms.js';
@@ -125,6 +126,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   await app.register(legacyRoutes, { application });
   await app.register(auditRoutes, { application });
   await app.register(statsRoutes, { application });
+  await app.register(webhookRoutes, { webhooks: ledger.webhooks });
   await app.register(opsRoutes, { application, metrics: metrics.registry, processMetrics: processMetrics() });
   await app.register(consoleRoutes, { signToken, clock, root: options.consoleRoot });
   await app.register(examplePage, { root: options.exampleRoot });

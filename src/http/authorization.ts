@@ -16,6 +16,8 @@ export type Action =
   | { kind: 'audit' }
   /** The outcome statistics. */
   | { kind: 'stats' }
+  /** The webhook subscriptions and their delivery. */
+  | { kind: 'webhooks' }
   /** Every session's changes, live. */
   | { kind: 'watchAll' }
   /** The auditor console: its login, and through it the reads an auditor or a controller may make. */
@@ -58,6 +60,7 @@ export function authorize(principal: Principal, action: Action): void {
       if (role !== 'auditor') refuse(`a ${role} token cannot do this; it takes an auditor token`);
       return;
     case 'stats':
+    case 'webhooks':
     case 'watchAll':
     case 'console':
       if (role !== 'auditor' && role !== 'controller') refuse(`a ${role} token cannot do this; it takes an auditor or controller token`);

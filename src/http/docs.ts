@@ -13,6 +13,7 @@ const tags = [
   { name: 'legacy', description: "The master controller's routes, mapped onto events, so its callers switch to the ledger unchanged" },
   { name: 'audit', description: 'For auditors: the log as NDJSON, the check of the read model and the hash chains, the seals' },
   { name: 'stats', description: 'Sessions by outcome: the `session_outcomes` projection' },
+  { name: 'webhooks', description: 'The webhook subscriptions (LEDGER_WEBHOOKS_FILE) and how far their delivery is; never their secrets' },
   { name: 'console', description: "The auditor console's login, by an HttpOnly cookie the ledger takes on reads only" },
   { name: 'operations', description: 'Liveness, readiness and metrics, for the operator and the load balancer; no credentials' },
 ];

@@ -94,5 +94,23 @@ export const readModelSchema: Schema = {
        failure_reason text    not null,
        fold_state     text    not null
      ) strict;`,
+    // 5: webhook delivery (src/reactions/). Each subscription's consumer has its own checkpoint,
+    // moved only once a message is delivered (or dead-lettered), so a restart resends what was
+    // not. `webhook_dead_letters`: each message that failed every attempt, with what it was.
+    `create table webhook_checkpoint (
+       subscription_id text    primary key,
+       position        integer not null check (position >= 0)
+     ) strict;
+     create table webhook_dead_letters (
+       seq             integer primary key,
+       subscription_id text    not null,
+       webhook_id      text    not null,
+       position        integer not null,
+       body            text    not null,
+       attempts        integer not null,
+       last_error      text    not null,
+       failed_at       text    not null
+     ) strict;
+     create index webhook_dead_letters_by_subscription on webhook_dead_letters (subscription_id, seq);`,
   ],
 };

@@ -253,6 +253,11 @@ const table: Route[] = [
     answers: { controller: 200, auditor: 200, agent: 403, otherAgent: 403, owner: 403, otherUser: 403 },
   },
   {
+    route: 'GET /v1/webhooks',
+    ask: () => ({ method: 'GET', path: '/v1/webhooks' }),
+    answers: { controller: 200, auditor: 200, agent: 403, otherAgent: 403, owner: 403, otherUser: 403 },
+  },
+  {
     route: 'POST /v1/console/login',
     ask: () => ({ method: 'POST', path: '/v1/console/login' }),
     answers: { controller: 201, auditor: 201, agent: 403, otherAgent: 403, owner: 403, otherUser: 403 },

@@ -235,6 +235,12 @@ t.test('GET /v1/stats/outcomes', async (t) => {
   await expect(t, 403, 'an agent', ['GET', '/v1/stats/outcomes', { token: pending.agentToken }]);
 });
 
+t.test('GET /v1/webhooks', async (t) => {
+  await expect(t, 200, 'the auditor', ['GET', '/v1/webhooks', { token: auditor }]);
+  await expect(t, 401, 'no token', ['GET', '/v1/webhooks']);
+  await expect(t, 403, 'a frontend', ['GET', '/v1/webhooks', { token: frontend }]);
+});
+
 t.test('/v1/console/login', async (t) => {
   await expect(t, 201, 'an auditor logging in', ['POST', '/v1/console/login', { token: auditor }]);
   await expect(t, 401, 'no token', ['POST', '/v1/console/login']);

@@ -116,9 +116,10 @@ t.test('migration 3 keeps a version-2 read model as it is, adds the head hash, w
   await store.append(sessionStreamName('kept'), [newSessionStarted('kept', { expiresAt: at(15) })]);
   t.ok(await before.waitForPosition(await store.lastPosition(), 5000));
   await before.stop();
-  // The file as a version-2 ledger left it: the same row, without what migration 3 adds.
+  // The file as a version-2 ledger left it: the same row, without what migrations 3 and later add.
   db.exec(
     `alter table auth_sessions drop column head_hash; drop table seals; drop table session_outcomes; drop table session_outcome_states;
+     drop table webhook_checkpoint; drop table webhook_dead_letters;
      delete from read_model_version where version >= 3;`,
   );
   const rowBefore = db.prepare("select * from auth_sessions where session_id = 'kept'").get();

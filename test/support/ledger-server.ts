@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLedger, type Ledger } from '../../src/application/create-ledger.js';
+import { createLedger, type Ledger, type LedgerOptions } from '../../src/application/create-ledger.js';
 import type { StoreChoice } from '../../src/application/open-store.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Principal } from '../../src/http/claims.js';
@@ -51,6 +51,8 @@ export interface TestLedgerOptions {
    * property runs) on the loop the ledger shares, which is no pressure of the ledger's.
    */
   limits?: Partial<HttpLimits>;
+  /** Webhook subscriptions, and how their retries are timed. */
+  webhooks?: LedgerOptions['webhooks'];
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -71,6 +73,7 @@ async function startTestLedger(options: TestLedgerOptions = {}) {
     readWaitMs: options.readWaitMs ?? 2000,
     seal,
     projectorRetryDelayMs: options.projectorRetryDelayMs,
+    webhooks: options.webhooks,
   });
   ledger.start();
   return { ledger, dir, dbPath, logs, logger };

@@ -98,7 +98,7 @@ const rows: Row[] = [
     { kind: 'audit' },
     { controller: takes('controller', 'an auditor token'), agent: takes('agent', 'an auditor token'), frontend: takes('frontend', 'an auditor token'), auditor: ALLOWED },
   ],
-  ...(['stats', 'watchAll', 'console'] as const).map(
+  ...(['stats', 'webhooks', 'watchAll', 'console'] as const).map(
     (kind): Row => [
       kind,
       { kind },
