@@ -124,7 +124,9 @@ async function bench(options: Options): Promise<number> {
   }
   const durationMs = Math.round(performance.now() - begin);
   mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(options.out, `${JSON.stringify({ machine, quick: options.quick, startedAt, durationMs, figures }, null, 2)}\n`);
+  // The scenarios run, named: a reader (and the quick test) sees which gave no figures at all.
+  const ran = selected.map((scenario) => scenario.name);
+  writeFileSync(options.out, `${JSON.stringify({ machine, quick: options.quick, startedAt, durationMs, scenarios: ran, figures }, null, 2)}\n`);
   console.log(`${machineLine(machine, startedAt)}; ${options.quick ? 'quick, ' : ''}${(durationMs / 1000).toFixed(0)} s`);
   console.log(tableOf(figures));
   console.log(`written to ${options.out}`);
