@@ -97,6 +97,18 @@ t.test('list shows the dead letter and no secret; retry keeps it on a failure, d
   const gone = await runInProcess(['webhooks', 'retry', webhookId], env);
   t.equal(gone.code, 1);
   t.match(gone.stderr, `no dead letter ${webhookId}`);
+
+  // Asked while no serve runs: the next start takes it, its checkpoint back at the position.
+  t.equal((await runInProcess(['webhooks', 'replay', 'ops', '--from', '0'], env)).code, 0);
+  const restarted = await createLedger({ store: { kind: 'sqlite', path: db, synchronous: 'NORMAL' }, providers: PROVIDERS, webhooks: { subscriptions } });
+  t.teardown(() => restarted.close());
+  const before = receiver.received.length;
+  restarted.start();
+  await within(receiver.arrived('/dead', 5), 'the replayed message arrives (after two attempts and two retries)');
+  t.equal(receiver.received.length, before + 1, 'one message again');
+  t.equal(receiver.received.at(-1)!.headers['webhook-id'], webhookId, 'with its webhook-id');
+  await until(async () => (await restarted.webhooks.list())[0]!.checkpoint === (await restarted.store.lastPosition()), 'the checkpoint passes the log again');
+  t.equal((await restarted.webhooks.list())[0]!.deadLetters, 0);
 });
 
 t.test('replay while serve runs: the running consumer delivers again, with the same webhook-ids; /metrics counts it', async (t) => {
