@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { createLedger, ledgerOptionsOf } from '../application/create-ledger.js';
+import { SESSION_CATEGORY } from '../events/index.js';
 import { openDeliveryState, type DeadLetter } from '../reactions/delivery-state.js';
 import { postMessage } from '../reactions/post-message.js';
 import { loadSubscriptions } from '../reactions/subscriptions.js';
@@ -87,6 +88,12 @@ export const webhooks = defineCommand({
       }
       if (!subscriptions.some(({ id }) => id === target)) {
         err(`no subscription ${target} in LEDGER_WEBHOOKS_FILE`);
+        return 1;
+      }
+      // Past the head it would skip what comes next, unsent: refused.
+      const head = await ledger.store.lastPosition({ category: SESSION_CATEGORY });
+      if (from! > head) {
+        err(`--from ${from} is past the log's last session event (position ${head}): nothing to replay`);
         return 1;
       }
       state.requestReplay(target!, from!, clock().toISOString());

@@ -142,6 +142,9 @@ t.test('replay while serve runs: the running consumer delivers again, with the s
   if (promtool.error) t.comment(`promtool not run: ${promtool.error.message}`);
   else t.equal(`${promtool.stdout}${promtool.stderr}`.trim(), '', 'promtool finds nothing to say');
 
+  const past = await runInProcess(['webhooks', 'replay', 'ops', '--from', '1000000'], env);
+  t.equal(past.code, 1, 'a position past the log is refused');
+  t.match(past.stderr, /--from 1000000 is past the log's last session event \(position \d+\): nothing to replay/);
   const unknown = await runInProcess(['webhooks', 'replay', 'nobody', '--from', '0'], env);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, 'no subscription nobody');
