@@ -14,6 +14,7 @@ import { createCommandHandler, type CommandHandler } from './command-handler.js'
 import { openStore, type StoreChoice } from './open-store.js';
 import { createWriteFaults, type WriteFaults } from './write-faults.js';
 import { createWebhooks, type Webhooks, type WebhooksOptions } from '../reactions/webhooks.js';
+import { createWebhookMetrics } from './webhook-metrics.js';
 
 export interface LedgerOptions {
   store: StoreChoice;
@@ -32,7 +33,7 @@ export interface LedgerOptions {
   /** How long the projectors wait before trying again after a failure (a dropped subscription, a full disk). Defaults to 1 s. */
   projectorRetryDelayMs?: number;
   /** The webhook subscriptions (LEDGER_WEBHOOKS_FILE) and, for tests, how their retries are timed; none by default. */
-  webhooks?: Pick<WebhooksOptions, 'subscriptions' | 'schedule' | 'sleep' | 'random'> | undefined;
+  webhooks?: Pick<WebhooksOptions, 'subscriptions' | 'schedule' | 'sleep' | 'random' | 'replayCheckMs'> | undefined;
 }
 
 /** One ledger: its parts, built once, and the use cases over them. */
@@ -94,15 +95,18 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     options.seal && sealKey
       ? createSealer({ readModelPath, store, key: sealKey, clock, intervalMs: options.seal.intervalMs, logger: logger.child({ part: 'sealer' }) })
       : null;
+  const webhookMetrics = createWebhookMetrics(metrics.registry, (options.webhooks?.subscriptions ?? []).map(({ id }) => id));
   const webhooks = createWebhooks({
     subscriptions: [],
     ...options.webhooks,
+    observer: webhookMetrics.observer,
     store,
     db: opened.readModelDb,
     clock,
     retryDelayMs,
     logger: logger.child({ part: 'webhooks' }),
   });
+  webhookMetrics.watch(() => webhooks.list());
   const application = createApplication({ store, readModel, readModelDb: opened.readModelDb, projector, outcomes, commands, writeFaults, clock, readWaitMs, sealKey });
   let closing: Promise<void> | null = null;
 

@@ -10,6 +10,7 @@ import { serve } from './serve.js';
 import { simulate } from './simulate.js';
 import { token } from './token.js';
 import { verify } from './verify.js';
+import { webhooks } from './webhooks.js';
 
 /** Every `ledger` command, in the order `ledger --help` lists them. */
-export const ledgerCommands: readonly CliCommand[] = [serve, token, simulate, history, demo, verify, replay, exportCommand, seal, backup, importLegacy];
+export const ledgerCommands: readonly CliCommand[] = [serve, token, simulate, history, demo, verify, replay, exportCommand, seal, backup, webhooks, importLegacy];

@@ -112,5 +112,13 @@ export const readModelSchema: Schema = {
        failed_at       text    not null
      ) strict;
      create index webhook_dead_letters_by_subscription on webhook_dead_letters (subscription_id, seq);`,
+    // 6: `ledger webhooks replay` asks a subscription's consumer, in this process or a running
+    // serve, to deliver again from a position: one pending request per subscription, which the
+    // consumer takes (moving its checkpoint back, the one way it ever moves back) and deletes.
+    `create table webhook_replays (
+       subscription_id text    primary key,
+       from_position   integer not null check (from_position >= 0),
+       requested_at    text    not null
+     ) strict;`,
   ],
 };

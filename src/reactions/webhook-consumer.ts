@@ -26,8 +26,20 @@ export interface ConsumerOptions {
   random: () => number;
   /** How long to wait before resubscribing after the subscription fails. */
   retryDelayMs: number;
+  /** How often an idle consumer looks for a replay asked by `ledger webhooks replay` (another process). */
+  replayCheckMs: number;
+  observer: DeliveryObserver;
   logger: PartLogger;
 }
+
+/** Told of each outcome as it happens: what `/metrics` counts. */
+export interface DeliveryObserver {
+  delivered(subscriptionId: string): void;
+  failedAttempt(subscriptionId: string): void;
+  deadLettered(subscriptionId: string): void;
+}
+
+export const ignoreDeliveries: DeliveryObserver = { delivered() {}, failedAttempt() {}, deadLettered() {} };
 
 /** Skipped events move the stored checkpoint at most this often, so a catch-up does not write once per event. */
 const SKIPS_PER_CHECKPOINT = 500;
@@ -41,7 +53,7 @@ const SKIPS_PER_CHECKPOINT = 500;
  * however long a receiver takes, no append, projector or other subscription waits for it.
  */
 export function createWebhookConsumer(options: ConsumerOptions) {
-  const { subscription, store, state, schedule, clock, sleep, random, retryDelayMs, logger } = options;
+  const { subscription, store, state, schedule, clock, sleep, random, retryDelayMs, replayCheckMs, observer, logger } = options;
   const signer = new Webhook(subscription.secret);
   const target = { url: subscription.url, signer, timeoutMs: subscription.timeoutMs };
   const states = createSessionStates(store);
@@ -76,8 +88,10 @@ export function createWebhookConsumer(options: ConsumerOptions) {
       if (signal.aborted) return false;
       if (outcome.delivered) {
         delivered++;
+        observer.delivered(subscription.id);
         return true;
       }
+      observer.failedAttempt(subscription.id);
       if (attempt >= schedule.maxAttempts) {
         state.deadLetter({
           subscriptionId: subscription.id,
@@ -89,6 +103,7 @@ export function createWebhookConsumer(options: ConsumerOptions) {
           failedAt: clock().toISOString(),
         });
         stored = at;
+        observer.deadLettered(subscription.id);
         logger.error({ subscription: subscription.id, webhookId: message.id, position: String(at), attempts: attempt, err: outcome.error }, 'webhook message dead-lettered');
         return true;
       }
@@ -99,13 +114,35 @@ export function createWebhookConsumer(options: ConsumerOptions) {
     }
   }
 
+  /**
+   * A replay asked for (by `ledger webhooks replay`, maybe from another process) is taken
+   * here: the checkpoint goes back to its position, and so does the consumer.
+   */
+  function takeReplay(): void {
+    const from = state.takeReplay(subscription.id);
+    if (from === null) return;
+    logger.info({ subscription: subscription.id, from: String(from), was: String(position) }, 'webhook consumer replaying from a position');
+    position = from;
+    stored = from;
+    skipped = 0;
+  }
+
+  /** Follows the store until stopped, or until a replay is asked (then returns, for `run` to take it). */
   async function follow(signal: AbortSignal): Promise<void> {
     const subscribed = store.subscribe({ after: position, category: SESSION_CATEGORY });
     const stop = () => void subscribed.close();
     signal.addEventListener('abort', stop, { once: true });
+    // While no message comes, the request is looked for on a timer; with messages, at each.
+    let replayAsked = false;
+    const idleCheck = setInterval(() => {
+      if (!state.replayPending(subscription.id)) return;
+      replayAsked = true;
+      stop();
+    }, replayCheckMs);
     try {
       for await (const message of subscribed) {
-        if (signal.aborted) return;
+        if (signal.aborted || replayAsked) return;
+        if (state.replayPending(subscription.id)) return;
         if (message.kind === 'caughtUp') {
           storeCheckpoint();
           continue;
@@ -122,8 +159,9 @@ export function createWebhookConsumer(options: ConsumerOptions) {
         position = event.position;
         storeCheckpoint();
       }
-      if (!signal.aborted) throw new Error('the subscription ended');
+      if (!signal.aborted && !replayAsked) throw new Error('the subscription ended');
     } finally {
+      clearInterval(idleCheck);
       signal.removeEventListener('abort', stop);
       await subscribed.close();
     }
@@ -133,6 +171,7 @@ export function createWebhookConsumer(options: ConsumerOptions) {
     logger.info({ subscription: subscription.id, position: String(position) }, 'webhook consumer starting from its checkpoint');
     while (!signal.aborted) {
       try {
+        takeReplay();
         await follow(signal);
       } catch (error) {
         if (error instanceof StoreClosedError) {

@@ -5,7 +5,7 @@ import { silentLogger, type PartLogger } from '../part-logger.js';
 import type { EventStore } from '../store/port.js';
 import { DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from './backoff.js';
 import { openDeliveryState } from './delivery-state.js';
-import { createWebhookConsumer, type Sleep } from './webhook-consumer.js';
+import { createWebhookConsumer, ignoreDeliveries, type DeliveryObserver, type Sleep } from './webhook-consumer.js';
 import type { WebhookSubscription } from './subscriptions.js';
 
 export interface WebhooksOptions {
@@ -20,6 +20,10 @@ export interface WebhooksOptions {
   random?: () => number;
   /** How long a consumer waits before resubscribing after its subscription fails. Defaults to 1 s. */
   retryDelayMs?: number;
+  /** How often an idle consumer looks for a replay asked from another process. Defaults to 1 s. */
+  replayCheckMs?: number;
+  /** Told of each delivery, failed attempt and dead letter (the metrics). */
+  observer?: DeliveryObserver;
   logger?: PartLogger;
 }
 
@@ -41,10 +45,11 @@ const sleepFor: Sleep = (ms, signal) => wait(ms, undefined, { signal }).catch(()
 
 /** The webhook subscriptions, each with a consumer of its own. */
 export function createWebhooks(options: WebhooksOptions) {
-  const { subscriptions, store, clock, schedule = DEFAULT_RETRY_SCHEDULE, sleep = sleepFor, random = Math.random, retryDelayMs = 1000, logger = silentLogger } = options;
+  const { subscriptions, store, clock, schedule = DEFAULT_RETRY_SCHEDULE, sleep = sleepFor, random = Math.random, retryDelayMs = 1000 } = options;
+  const { replayCheckMs = 1000, observer = ignoreDeliveries, logger = silentLogger } = options;
   const state = openDeliveryState(options.db);
   const consumers = subscriptions.map((subscription) =>
-    createWebhookConsumer({ subscription, store, state, schedule, clock, sleep, random, retryDelayMs, logger }),
+    createWebhookConsumer({ subscription, store, state, schedule, clock, sleep, random, retryDelayMs, replayCheckMs, observer, logger }),
   );
   return {
     start() {

@@ -86,6 +86,8 @@ t.test('help for what does not exist, and misuse, exit 2 with the reason', async
     [['token', '--role'], /Option '--role <value>' argument missing\nusage: ledger token \[options\] {3}\(ledger token --help says more\)/],
     [['replay', 'now'], /unexpected arguments: now/],
     [['history'], /missing <sessionId>/],
+    [['webhooks'], /missing <list\|retry\|replay> \[<webhook-id>\|<subscription-id>\]/],
+    [['webhooks', 'retry', 'a', 'b'], /unexpected arguments: b/],
   ];
   for (const [args, said] of cases) {
     const run = await runInProcess(args, env);

@@ -387,8 +387,8 @@ t.test('the read model in a file of its own, as in EventStoreDB mode', async (t)
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
   t.same(
     tables,
-    ['auth_sessions', 'projector_checkpoint', 'read_model_version', 'seals', 'session_outcome_states', 'session_outcomes', 'webhook_checkpoint', 'webhook_dead_letters'],
-    'only the read models (and the seals of the log, and the webhooks\' checkpoints and dead letters) live there',
+    ['auth_sessions', 'projector_checkpoint', 'read_model_version', 'seals', 'session_outcome_states', 'session_outcomes', 'webhook_checkpoint', 'webhook_dead_letters', 'webhook_replays'],
+    'only the read models (and the seals of the log, and the webhooks\' checkpoints, dead letters and replay requests) live there',
   );
   t.same(db.prepare('select version from read_model_version').pluck().all(), readModelSchema.migrations.map((_, index) => index + 1));
 });

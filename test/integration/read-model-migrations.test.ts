@@ -119,7 +119,7 @@ t.test('migration 3 keeps a version-2 read model as it is, adds the head hash, w
   // The file as a version-2 ledger left it: the same row, without what migrations 3 and later add.
   db.exec(
     `alter table auth_sessions drop column head_hash; drop table seals; drop table session_outcomes; drop table session_outcome_states;
-     drop table webhook_checkpoint; drop table webhook_dead_letters;
+     drop table webhook_checkpoint; drop table webhook_dead_letters; drop table webhook_replays;
      delete from read_model_version where version >= 3;`,
   );
   const rowBefore = db.prepare("select * from auth_sessions where session_id = 'kept'").get();
