@@ -1,4 +1,4 @@
-import { evolve, initialState, type SessionState } from '../../projections/index.js';
+import { evolve, fold, type SessionState } from '../../projections/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
 
@@ -18,7 +18,7 @@ export function createSessionStates(store: EventStore) {
       let before = last.get(event.streamName);
       if (before?.revision !== event.revision - 1n) {
         const earlier = event.revision === 0n ? [] : await store.readStream(event.streamName, { maxCount: Number(event.revision) });
-        before = earlier.reduce((state, earlierEvent) => evolve(state, earlierEvent), initialState);
+        before = fold(earlier);
       }
       const after = evolve(before, event);
       if (last.size >= KEPT && !last.has(event.streamName)) last.clear();
