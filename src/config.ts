@@ -3,6 +3,9 @@ import { Provider } from './contract/index.js';
 import { Duration } from './duration.js';
 import { LedgerError } from './ledger-error.js';
 
+/** A variable that, set to the empty string, is taken as not set. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 /**
  * The ledger's settings, all from the environment, checked once at start. Each variable's
  * description and default are what `ledger --help` lists (`environment-help.ts`), so the
@@ -150,6 +153,18 @@ const Environment = z.object({
     .url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. http://127.0.0.1:3000' })
     .default('http://127.0.0.1:3000')
     .describe('where `ledger demo` finds a running ledger'),
+  // Tracing: OpenTelemetry's own variables, read here only to decide whether `serve` traces at
+  // all. As OpenTelemetry's specification says, an empty one is one not set.
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. http://127.0.0.1:4318' }).optional())
+    .describe('where `serve` sends traces (OTLP over HTTP, protobuf); set, tracing is on. The exporter reads the other OTEL_EXPORTER_OTLP_* itself'),
+  OTEL_TRACES_EXPORTER: unsetWhenEmpty(
+    z
+      .string()
+      .transform((list) => list.split(',').map((name) => name.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['otlp', 'console', 'none'])).min(1, 'name an exporter: otlp, console or none'))
+      .optional(),
+  ).describe('where `serve` sends traces: otlp, console or none, comma-separated; set (and not none), tracing is on. Unset: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set'),
+  OTEL_SERVICE_NAME: unsetWhenEmpty(z.string().optional()).describe('the `service.name` of the traces; session-ledger when unset'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe("the lowest level `serve` logs (pino's levels)"),
 });
 

@@ -4,6 +4,8 @@ import { sessionDecider, sessionOfCommand, type SessionCommand } from '../decide
 import { currentSchemaVersion, ledgerUpcasters, sessionStreamName, type Actor, type EventMetadataInput, type RecordedEvent } from '../events/index.js';
 import { WrongExpectedRevisionError } from '../store/errors.js';
 import type { EventStore } from '../store/port.js';
+import { activeTraceparent, inSpan, LedgerAttributes } from '../tracing/tracer.js';
+import type { Span } from '@opentelemetry/api';
 import type { SessionVisibility } from './caller.js';
 
 /** Who sends a command, and the idempotency key of the event it records. */
@@ -58,12 +60,30 @@ export interface CommandHandlerOptions {
 export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandHandlerOptions): CommandHandler {
   const { decide, evolve } = sessionDecider;
 
-  return async function handle(command, envelope, maySee) {
+  // A span for the command, with its read, its decision and the store's append as children.
+  return function handle(command, envelope, maySee) {
+    const sessionId = sessionOfCommand(command);
+    const { eventId, correlationId = eventId, causationId } = envelope;
+    const attributes = {
+      [LedgerAttributes.command]: command.type,
+      [LedgerAttributes.sessionId]: sessionId,
+      [LedgerAttributes.eventId]: eventId,
+      [LedgerAttributes.correlationId]: correlationId,
+      ...(causationId && { [LedgerAttributes.causationId]: causationId }),
+    };
+    return inSpan(`command ${command.type}`, { attributes }, (span) => decideAndAppend(command, envelope, maySee, span));
+  };
+
+  async function decideAndAppend(command: SessionCommand, envelope: CommandEnvelope, maySee: SessionVisibility | undefined, span: Span): Promise<HandledCommand> {
     const sessionId = sessionOfCommand(command);
     const streamName = sessionStreamName(sessionId);
     const { eventId, actor, correlationId, causationId } = envelope;
     for (let attempt = 1; ; attempt++) {
-      const stored = await store.readStream(streamName);
+      const stored = await inSpan('read stream', { attributes: { [LedgerAttributes.stream]: streamName } }, async (read) => {
+        const events = await store.readStream(streamName);
+        read.setAttribute(LedgerAttributes.events, events.length);
+        return events;
+      });
       // Another's session is, to this caller, one with no events: `decide` refuses it as not found.
       const history = stored.length === 0 || maySee === undefined || maySee(sessionId, fold(stored)) ? stored : [];
       const retried = history.findIndex((event) => event.eventId === eventId);
@@ -71,7 +91,11 @@ export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandH
       if (retried === -1 && envelope.expectedRevision !== undefined && envelope.expectedRevision !== state.revision) {
         throw new WrongExpectedRevisionError(streamName, envelope.expectedRevision, state.revision < 0n ? null : state.revision);
       }
-      const [fact] = decide(command, state);
+      const [fact] = await inSpan('decide', {}, (decided) => {
+        const facts = decide(command, state);
+        decided.setAttribute(LedgerAttributes.eventType, facts[0]?.type ?? 'none');
+        return facts;
+      });
       // `decide` refuses every command but a start on a stream with no events, so a stream
       // that decided nothing has a last position.
       if (fact === undefined) {
@@ -82,6 +106,8 @@ export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandH
         recordedAt: clock().toISOString(),
         correlationId: correlationId ?? eventId,
         ...(causationId && { causationId }),
+        // The command's span: the projector's and the webhooks' spans for this event are its children.
+        ...activeTraceparent(),
       };
       try {
         const result = await store.append(streamName, [{ ...fact, eventId, metadata }], {
@@ -98,11 +124,14 @@ export function createCommandHandler({ store, clock, maxAttempts = 5 }: CommandH
           const schemaVersion = currentSchemaVersion(ledgerUpcasters, fact.type);
           appended = { ...fact, eventId, streamName, revision: result.revision, position: result.position, metadata: { ...metadata, schemaVersion }, hash: result.hash };
         }
+        span.setAttributes({ [LedgerAttributes.eventType]: fact.type, [LedgerAttributes.revision]: String(result.revision), [LedgerAttributes.alreadyRecorded]: result.alreadyRecorded });
         return { ...result, type: fact.type, state: evolve(state, appended), recorded: !result.alreadyRecorded };
       } catch (error) {
         const raced = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
         if (!raced || attempt >= maxAttempts) throw error;
+        span.addEvent('another writer appended first; deciding again', { attempt });
       }
     }
-  };
+  }
 }
+

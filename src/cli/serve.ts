@@ -10,6 +10,8 @@ import type { LedgerConfig } from '../config.js';
 import { defineCommand, STORE_ENVIRONMENT } from './command.js';
 import { jwtSecretOf } from './jwt-secret.js';
 import { loadSubscriptions } from '../reactions/subscriptions.js';
+import { packageVersion } from '../project-root.js';
+import { exportersOf, type Tracing, type TracingSettings } from '../tracing/settings.js';
 
 /**
  * The main job: the event store (the embedded SQLite file, or EventStoreDB with the read
@@ -48,13 +50,22 @@ export const serve = defineCommand({
     'LEDGER_MAX_HEAP_USED_MB',
     'LEDGER_LOG_BUFFER_BYTES',
     'LEDGER_SHUTDOWN_TIMEOUT_MS',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_TRACES_EXPORTER',
+    'OTEL_SERVICE_NAME',
     'LOG_LEVEL',
   ],
-  examples: ['ledger serve', 'LEDGER_DB=/var/lib/ledger/ledger.db LEDGER_PORT=8080 ledger serve'],
+  examples: [
+    'ledger serve',
+    'LEDGER_DB=/var/lib/ledger/ledger.db LEDGER_PORT=8080 ledger serve',
+    'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ledger serve',
+  ],
   async run(_arguments, { config, clock, stdout }) {
     const log = boundedLogDestination(stdout, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
     const logger = createLogger(config.LOG_LEVEL, log);
-    const { ledger, app } = await composeServer(config, clock, logger);
+    // Before anything that makes spans; null (and none of the SDK loaded) unless the environment asks for traces.
+    const tracing = await startTracingOf(config);
+    const { ledger, app } = await composeServer(config, clock, logger, tracing);
 
     const stopped = new Promise<void>((resolve) => {
       const timeoutMs = config.LEDGER_SHUTDOWN_TIMEOUT_MS;
@@ -65,6 +76,8 @@ export const serve = defineCommand({
         else logger.info({ signal }, 'stopping');
         await app.close();
         await ledger.close();
+        // The spans of the last requests and batches, exported before the exit.
+        await tracing?.shutdown();
         logger.info({ droppedLogLines: log.dropped }, 'stopped');
         // The last lines, to a reader that takes them; one that does not is not waited for long.
         await log.drain(Math.min(1000, timeoutMs / 10));
@@ -74,14 +87,15 @@ export const serve = defineCommand({
     // Once a signal would stop them cleanly.
     ledger.start();
     const address = await app.listen({ host: config.LEDGER_HOST, port: config.LEDGER_PORT });
-    logger.info({ address, store: config.LEDGER_STORE, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS }, 'ledger listening');
+    const traces = tracing === null ? 'off' : exportersOf(tracingSettingsOf(config)).join(',');
+    logger.info({ address, store: config.LEDGER_STORE, db: config.LEDGER_DB, providers: config.LEDGER_PROVIDERS, traces }, 'ledger listening');
     await stopped;
     return 0;
   },
 });
 
 /** The ledger and its HTTP app, composed from the configuration as `serve` runs them (the bench serves the same). */
-export async function composeServer(config: LedgerConfig, clock: () => Date, logger: Logger) {
+export async function composeServer(config: LedgerConfig, clock: () => Date, logger: Logger, tracing: Tracing | null = null) {
   // Before anything is opened: a bad file stops the start with what is wrong in it.
   const subscriptions = loadSubscriptions(config.LEDGER_WEBHOOKS_FILE, config.LEDGER_PROVIDERS);
   const ledger = await createLedger({ ...ledgerOptionsOf(config, clock, logger), webhooks: { subscriptions } });
@@ -92,6 +106,20 @@ export async function composeServer(config: LedgerConfig, clock: () => Date, log
     watchGraceMs: config.LEDGER_WATCH_GRACE_MS,
     corsOrigins: config.LEDGER_CORS_ORIGINS,
     limits: httpLimitsOf(config),
+    requestSpans: tracing?.requests,
   });
   return { ledger, app };
+}
+
+/** What the environment says of traces. */
+function tracingSettingsOf(config: LedgerConfig): TracingSettings {
+  return { exporters: config.OTEL_TRACES_EXPORTER, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceVersion: packageVersion() };
+}
+
+/** The SDK, loaded only when traces are asked for: the default start stays as it was. */
+async function startTracingOf(config: LedgerConfig): Promise<Tracing | null> {
+  const settings = tracingSettingsOf(config);
+  if (exportersOf(settings).length === 0) return null;
+  const { startTracing } = await import('../tracing/sdk.js');
+  return startTracing(settings);
 }

@@ -4,6 +4,7 @@ import { LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerRespon
 import type { ResolvedOptions } from './options.js';
 import { backoffMs, backoffOf, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
+import { traceHeaders } from './trace-headers.js';
 
 export interface CallOptions {
   /** Cancels the call, its attempts and the waits between them; the call rejects with its reason. */
@@ -107,7 +108,7 @@ export function createTransport(options: ResolvedOptions) {
   async function request<T>(spec: RequestSpec<z.ZodType<T>>): Promise<Answer<T>> {
     const url = urlOf(baseUrl, spec.path, spec.query);
     const site: CallSite = { method: spec.method, url, eventId: spec.eventId };
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...traceHeaders(), authorization: `Bearer ${token}`, accept: 'application/json' };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     const init: RequestInit = { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body) };
     for (let attempts = 1; ; attempts++) {

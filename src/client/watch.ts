@@ -4,6 +4,7 @@ import { LedgerClientError, LedgerNetworkError, LedgerProblemError, LedgerRespon
 import { backoffMs, backoffOf, isRetryableStatus, retryAfterMs } from './retry-policy.js';
 import { sleep } from './sleep.js';
 import { errorOfAnswer, urlOf, type Transport } from './transport.js';
+import { traceHeaders } from './trace-headers.js';
 import type { SessionStatus, WatchUpdate } from './types.js';
 
 export interface WatchOptions {
@@ -106,7 +107,7 @@ export async function* watchSession(transport: Transport, sessionId: string, opt
     try {
       let response: Response;
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'cache-control': 'no-cache' };
+        const headers: Record<string, string> = { ...traceHeaders(), authorization: `Bearer ${token}`, accept: 'text/event-stream', 'cache-control': 'no-cache' };
         if (last !== undefined) headers['last-event-id'] = last;
         response = await fetch(site.url, { headers, signal: connectionSignal }).catch(lostOnTheNetwork);
       } finally {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ActorRole, Timestamp, Trace } from '../contract/index.js';
 
+/** A W3C `traceparent` (version 00): version, trace id, parent span id, flags, in lower-case hex. */
+export const Traceparent = z.string().regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent');
+
 export const Actor = z.strictObject({
   role: ActorRole,
   sub: z.string().min(1).max(256),
@@ -16,6 +19,8 @@ export const EventMetadataInput = z.strictObject({
   causationId: Trace.optional(),
   actor: Actor,
   recordedAt: Timestamp,
+  /** The W3C trace context of the command that recorded it, when tracing is on: what links the spans it causes to the request. */
+  traceparent: Traceparent.optional(),
 });
 export type EventMetadataInput = z.infer<typeof EventMetadataInput>;
 

@@ -1,4 +1,5 @@
 import fastifyCors from '@fastify/cors';
+import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Ledger } from '../application/create-ledger.js';
@@ -51,6 +52,8 @@ export interface HttpOptions {
   exampleRoot?: string | undefined;
   /** Rate limit, timeouts and load shedding; each one absent is the configuration's default. */
   limits?: Partial<HttpLimits> | undefined;
+  /** `@fastify/otel`, when tracing is on (`startTracing`): a span per request. */
+  requestSpans?: FastifyOtelInstrumentation | undefined;
 }
 
 /** The ledger's HTTP API over a ledger: one fastify app, one plugin per concern. Not listening yet. */
@@ -85,6 +88,8 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
     return503OnClosing: false,
   });
   answerAsTheLedger(app.server);
+  // First: it wraps the hooks and routes registered after it, and each request's span is their parent.
+  if (options.requestSpans) await app.register(options.requestSpans.plugin());
   // JSON only: any other body is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);

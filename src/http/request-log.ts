@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { activeTraceFields } from '../tracing/tracer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** What the request log line names, where the route knows it. */
     logContext: { sessionId?: string | undefined; eventType?: string | undefined };
+    /** The request's trace, when it is traced: its line names it. */
+    traceFields: { trace_id: string; span_id: string } | undefined;
   }
 }
 
@@ -15,8 +18,11 @@ declare module 'fastify' {
 export const requestLog = fp(
   async (app: FastifyInstance) => {
     app.decorateRequest('logContext', null as never);
+    app.decorateRequest('traceFields', undefined);
     app.addHook('onRequest', async (request) => {
       request.logContext = {};
+      // The request's span is active here, not when it has been answered.
+      request.traceFields = activeTraceFields();
     });
     app.addHook('onResponse', async (request, reply) => {
       request.log.info(
@@ -28,6 +34,7 @@ export const requestLog = fp(
           ms: Math.round(reply.elapsedTime * 10) / 10,
           ...request.logContext,
           ...(request.principal && { role: request.principal.role }),
+          ...request.traceFields,
         },
         'request',
       );

@@ -17,6 +17,8 @@ import { openLiveStream } from './live-stream.js';
 import { problem, problems, readSecurity, writeSecurity } from './route-schemas.js';
 import { ProblemError } from './problem-error.js';
 import { createWatchHub, type WatchLimits } from './watch-hub.js';
+import { causeOf } from '../tracing/causes.js';
+import { inSpan, LedgerAttributes, SpanKind } from '../tracing/tracer.js';
 import type { WatchTickets } from './watch-tickets.js';
 
 /** A watch's answer: Server-Sent Events, written by @fastify/sse as they happen, never serialised as a whole. */
@@ -29,6 +31,18 @@ const watchSecurity = [...readSecurity, { watchTicket: [] }];
  * @fastify/sse answers a request whose `Accept` refuses event streams itself, before the
  * handler, with a 406 in plain JSON. Said instead as every other refusal is: a problem.
  */
+/**
+ * Sends a watch message about a change, in a span that is a child of the projector's span for
+ * the event behind it, when that event was traced: the request that recorded it, the commit
+ * and each watcher's message, in one trace.
+ */
+function inCauseSpan(row: SessionRow, event: string, send: () => Promise<void>): Promise<void> {
+  const cause = causeOf(row);
+  if (cause === undefined) return send();
+  const attributes = { [LedgerAttributes.sessionId]: row.sessionId, [LedgerAttributes.position]: String(row.position), 'ledger.watch.event': event };
+  return inSpan('watch message', { parent: cause, kind: SpanKind.PRODUCER, attributes }, send);
+}
+
 async function notAcceptableAsProblem(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
   if (reply.statusCode !== 406) return payload;
   reply.type('application/problem+json');
@@ -157,7 +171,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           const over = () => clock().getTime() >= endOfWatch(told, graceMs);
           // A resumed watch of an ended session with nothing new: 204, SSE's "do not reconnect".
           if (start.rows.length === 0 && over()) return reply.code(204).send(null);
-          const tell = (row: SessionRow) => stream.send({ id: String(row.position), event: 'status', data: toSessionJson(row) });
+          const tell = (row: SessionRow) => inCauseSpan(row, 'status', () => stream.send({ id: String(row.position), event: 'status', data: toSessionJson(row) }));
           for (const row of start.rows) await tell(row);
           while (!over() && !stream.ended) {
             // A watch in its grace period wakes up to end when the period does.
@@ -223,7 +237,9 @@ export const watchRoutes = fp<WatchRoutesOptions>(
           // No replay: the changes from here on. A page (re)loads its list when this arrives.
           await stream.send({ event: 'live', data: { position: String(projector.position) } });
           while (!stream.ended) {
-            for (const row of await stream.take()) await stream.send({ id: String(row.position), event: 'session', data: toSessionJson(row) });
+            for (const row of await stream.take()) {
+              await inCauseSpan(row, 'session', () => stream.send({ id: String(row.position), event: 'session', data: toSessionJson(row) }));
+            }
           }
         } finally {
           stream.close();

@@ -5,6 +5,7 @@ import { StorageFaultError, StoreClosedError } from '../store/errors.js';
 import type { EventStore, Subscription, SubscriptionMessage } from '../store/port.js';
 import { silentLogger, type PartLogger } from '../part-logger.js';
 import { LONGEST_TIMER_MS } from '../timers.js';
+import { startBatchSpans } from './batch-spans.js';
 import type { Projection } from './projection.js';
 import type { Projector } from './projector-port.js';
 import type { SessionRow } from './session-row.js';
@@ -101,14 +102,17 @@ export function createProjector(options: ProjectorOptions): Projector {
   function flush(batch: RecordedEvent[]): void {
     if (batch.length === 0) return;
     const events = batch.splice(0);
+    const spans = startBatchSpans(projection.name, events);
     let applied;
     try {
       applied = projection.apply(events);
     } catch (error) {
+      spans.end([], error);
       // The storage's fault passes (room is made, the file made writable): retried, not the end.
       if (error instanceof StorageFaultError) throw error;
       throw new BatchFailed(error);
     }
+    spans.end(applied.rows);
     if (fault !== null) {
       logger.info({ position: String(applied.position) }, 'projector writes the read model again');
       fault = null;

@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { activeTraceparent } from '../tracing/tracer.js';
 import type { WebhookMessage } from './message.js';
 
 /** What one POST came to. */
@@ -28,6 +29,8 @@ export async function postMessage(
         'webhook-id': message.id,
         'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
         'webhook-signature': signature,
+        // The delivery's span, when traced: a receiver that traces continues the trace.
+        ...activeTraceparent(),
       },
       body: message.body,
       redirect: 'manual',

@@ -12,6 +12,8 @@ import { buildMessage, type WebhookMessage } from './message.js';
 import { postMessage } from './post-message.js';
 import { createSessionStates } from './session-states.js';
 import type { WebhookSubscription } from './subscriptions.js';
+import { contextOfTraceparent, inSpan, LedgerAttributes, SpanKind } from '../tracing/tracer.js';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 
 /** Waits `ms`, or less if the signal aborts (it then resolves all the same). */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -81,12 +83,36 @@ export function createWebhookConsumer(options: ConsumerOptions) {
     return buildMessage(subscription.id, event.eventId, event.metadata.recordedAt, toSessionJson(sessionRowOf(sessionId, after)));
   }
 
+  /**
+   * `deliver` in a span that is a child of the command that recorded the event (its stored
+   * `traceparent`): the request, its append and each subscription's delivery, in one trace.
+   * The POSTs carry this span's `traceparent`, so a traced receiver joins it.
+   */
+  function deliverInSpan(message: WebhookMessage, event: RecordedEvent, signal: AbortSignal): Promise<boolean> {
+    const attributes = {
+      [LedgerAttributes.subscription]: subscription.id,
+      [LedgerAttributes.webhookId]: message.id,
+      [LedgerAttributes.eventId]: event.eventId,
+      [LedgerAttributes.eventType]: event.type,
+      [LedgerAttributes.position]: String(event.position),
+      ...(event.metadata.correlationId && { [LedgerAttributes.correlationId]: event.metadata.correlationId }),
+      ...(event.metadata.causationId && { [LedgerAttributes.causationId]: event.metadata.causationId }),
+    };
+    const parent = contextOfTraceparent(event.metadata.traceparent);
+    return inSpan('webhook delivery', { parent, kind: SpanKind.PRODUCER, attributes }, (span) => deliver(message, event.position, signal, span));
+  }
+
   /** Posts until delivered or out of attempts; false when stopped first (the message is sent again after a restart). */
-  async function deliver(message: WebhookMessage, at: bigint, signal: AbortSignal): Promise<boolean> {
+  async function deliver(message: WebhookMessage, at: bigint, signal: AbortSignal, span: Span): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       const outcome = await postMessage(target, message, clock(), signal);
-      if (signal.aborted) return false;
+      span.setAttribute(LedgerAttributes.attempts, attempt);
+      if (signal.aborted) {
+        span.setAttribute('ledger.webhook.outcome', 'stopped');
+        return false;
+      }
       if (outcome.delivered) {
+        span.setAttributes({ 'ledger.webhook.outcome': 'delivered', 'http.response.status_code': outcome.status });
         delivered++;
         observer.delivered(subscription.id);
         return true;
@@ -103,11 +129,14 @@ export function createWebhookConsumer(options: ConsumerOptions) {
           failedAt: clock().toISOString(),
         });
         stored = at;
+        span.setAttribute('ledger.webhook.outcome', 'dead-lettered');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         observer.deadLettered(subscription.id);
         logger.error({ subscription: subscription.id, webhookId: message.id, position: String(at), attempts: attempt, err: outcome.error }, 'webhook message dead-lettered');
         return true;
       }
       const waitMs = nextDelayMs(schedule, attempt, retryAfterMs(outcome.retryAfter, clock()), random);
+      span.addEvent('attempt failed', { attempt, error: outcome.error, 'ledger.webhook.retry_in_ms': waitMs });
       logger.warn({ subscription: subscription.id, webhookId: message.id, attempt, retryInMs: waitMs, err: outcome.error }, 'webhook delivery failed; retrying');
       await sleep(waitMs, signal);
       if (signal.aborted) return false;
@@ -155,7 +184,7 @@ export function createWebhookConsumer(options: ConsumerOptions) {
           continue;
         }
         // What was skipped before it is passed for good once it is out.
-        if (!(await deliver(webhook, event.position, signal))) return;
+        if (!(await deliverInSpan(webhook, event, signal))) return;
         position = event.position;
         storeCheckpoint();
       }

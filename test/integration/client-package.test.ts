@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -46,9 +46,9 @@ await run('tar', ['xzf', join(work, filename), '-C', installed, '--strip-compone
 const manifest = readManifest(join(installed, 'package.json'));
 const dependencies = Object.keys(manifest.dependencies ?? {});
 
-t.test('the packed client depends on zod and eventsource-parser only, at the server\'s versions', async (t) => {
+t.test('the packed client depends on zod, eventsource-parser and OpenTelemetry\'s API only, at the server\'s versions', async (t) => {
   t.equal(manifest.name, 'session-ledger-client');
-  t.same(dependencies.sort(), ['eventsource-parser', 'zod']);
+  t.same(dependencies.sort(), ['@opentelemetry/api', 'eventsource-parser', 'zod']);
   for (const name of dependencies) t.equal(manifest.dependencies![name], server.dependencies![name], `${name}: the range the server is tested with`);
   t.notOk(manifest.bin, 'no command comes with it');
   for (const heavy of ['better-sqlite3', '@eventstore/db-client', 'fastify', 'pino']) {
@@ -72,7 +72,11 @@ t.test('every module in the package imports only its own files and its dependenc
 });
 
 t.test('installed beside its dependencies alone, it type-checks for a browser and runs against a real ledger', async (t) => {
-  for (const name of dependencies) symlinkSync(join(root, 'node_modules', name), join(consumer, 'node_modules', name), 'dir');
+  for (const name of dependencies) {
+    // A scoped package sits in its scope's folder.
+    mkdirSync(dirname(join(consumer, 'node_modules', name)), { recursive: true });
+    symlinkSync(join(root, 'node_modules', name), join(consumer, 'node_modules', name), 'dir');
+  }
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   writeFileSync(
     join(consumer, 'consumer.ts'),

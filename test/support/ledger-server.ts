@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLedger, type Ledger, type LedgerOptions } from '../../src/application/create-ledger.js';
 import type { StoreChoice } from '../../src/application/open-store.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type HttpOptions } from '../../src/http/app.js';
 import type { Principal } from '../../src/http/claims.js';
 import type { HttpLimits } from '../../src/http/limits.js';
 import { createTokenSigner } from '../../src/http/tokens.js';
@@ -53,6 +53,8 @@ export interface TestLedgerOptions {
   limits?: Partial<HttpLimits>;
   /** Webhook subscriptions, and how their retries are timed. */
   webhooks?: LedgerOptions['webhooks'];
+  /** A span per request, when the test traces (`startTracing`). */
+  requestSpans?: HttpOptions['requestSpans'];
 }
 
 /** A ledger for a test, built by the composition root `serve` uses: a SQLite file in a fresh folder, started. */
@@ -126,6 +128,7 @@ export async function startLedger(options: TestLedgerOptions & { over?: 'socket'
     consoleRoot: options.consoleRoot,
     tokenMaxTtlSeconds: options.tokenMaxTtlSeconds,
     limits: { pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 }, ...options.limits },
+    requestSpans: options.requestSpans,
   });
   const answeredStatuses = recordAnsweredStatuses(app);
   reportToTheSuite(app, answeredStatuses);

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** One POST as the receiver took it: what a receiver verifies. */
 export interface Received {
   path: string;
-  headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string };
+  /** `traceparent` is empty unless the delivery was traced. */
+  headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string; traceparent: string };
   body: string;
 }
 
@@ -27,7 +28,12 @@ export async function startReceiver(answer: (request: Received) => Answer) {
       const header = (name: string) => String(request.headers[name] ?? '');
       const taken: Received = {
         path: request.url ?? '',
-        headers: { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') },
+        headers: {
+          'webhook-id': header('webhook-id'),
+          'webhook-timestamp': header('webhook-timestamp'),
+          'webhook-signature': header('webhook-signature'),
+          traceparent: header('traceparent'),
+        },
         body: Buffer.concat(chunks).toString('utf8'),
       };
       received.push(taken);

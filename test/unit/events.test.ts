@@ -50,6 +50,14 @@ t.test('unknown keys are rejected everywhere, with the path named', async (t) =>
   }
 });
 
+t.test('a W3C traceparent is kept in the metadata, as written', async (t) => {
+  const started = newSessionStarted('session-1');
+  const traceparent = `00-${'0af7651916cd43dd8448eb211c80319c'}-${'b7ad6b7169203331'}-01`;
+  const prepared = ledgerEventCodec.prepare({ ...started, metadata: { ...started.metadata, traceparent } });
+  t.equal(prepared.metadata.traceparent, traceparent);
+  t.match(prepared.metadataJson, `"traceparent":"${traceparent}"`, 'in the JSON the hash covers');
+});
+
 t.test('field rules', async (t) => {
   const started = newSessionStarted('session-1');
   const withData = (data: Record<string, unknown>) => ({ ...started, data: { ...started.data, ...data } });
@@ -60,6 +68,8 @@ t.test('field rules', async (t) => {
     ['an expiry that is not a timestamp', withData({ expiresAt: 'tomorrow' })],
     ['a non-UUID event id', { ...started, eventId: '42' }],
     ['an unknown role', { ...started, metadata: { ...started.metadata, actor: { role: 'root', sub: 'x' } } }],
+    ['a traceparent that is not W3C', { ...started, metadata: { ...started.metadata, traceparent: 'Bearer eyJhbGciOi' } }],
+    ['a traceparent in capitals', { ...started, metadata: { ...started.metadata, traceparent: `00-${'AB'.repeat(16)}-${'cd'.repeat(8)}-01` } }],
     ['not an object', 'SessionStarted'],
   ];
   for (const [what, event] of invalid) t.type(prepareError(event), InvalidEventError, what);

@@ -20,6 +20,7 @@ import { assertMaxCount, assertStreamName, DEFAULT_READ_ALL_PAGE, expectedRevisi
 import { EventIdConflictError, InvalidStoreRequestError, StoreClosedError, WrongExpectedRevisionError } from '../errors.js';
 import { earlierResultOf } from '../idempotency.js';
 import { reconnecting, type ReconnectPolicy } from './reconnecting.js';
+import { appendInSpan } from '../append-span.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -294,11 +295,13 @@ export function openEventStoreDbStore(options: EventStoreDbStoreOptions): EventS
           throw new EventIdConflictError(event.eventId, streamName, 'otherStream');
         }
       }
-      for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-        const outcome = await reconnecting(() => writeOnce(streamName, prepared), reconnect);
-        if (outcome !== 'moved') return outcome;
-      }
-      throw new Error(`append to ${streamName}: the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
+      return appendInSpan('eventstoredb', streamName, events.length, appendOptions, async () => {
+        for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+          const outcome = await reconnecting(() => writeOnce(streamName, prepared), reconnect);
+          if (outcome !== 'moved') return outcome;
+        }
+        throw new Error(`append to ${streamName}: the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
+      });
     },
 
     async readStream(streamName: string, readOptions: ReadStreamOptions = {}) {

@@ -29,6 +29,7 @@ import { GroupCommit, type Outcome } from './group-commit.js';
 import { storageFaultOf, withStorageFaults } from './storage-fault.js';
 import { walSyncOf, type WalSync } from './wal-sync.js';
 import { createCheckpointer, SAFETY_NET_CHECKPOINT_PAGES, SQLITE_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
+import { appendInSpan } from '../append-span.js';
 
 /** SQLite's `synchronous` levels; FULL syncs the WAL at every commit. */
 export type SynchronousMode = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -274,7 +275,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       ensureOpen();
       // Checked here, at the call: a bad event is refused at once and never enters a batch.
       const request = prepareAppend(codec, streamName, events, appendOptions);
-      return groupCommit.submit(request);
+      return appendInSpan('sqlite', streamName, events.length, appendOptions, () => groupCommit.submit(request));
     },
 
     async readStream(streamName: string, { direction = 'forwards', fromRevision, maxCount }: ReadStreamOptions = {}) {
