@@ -4,6 +4,8 @@
 // started (`POST /v1/sessions`), facts recorded round the sessions that start load started
 // (`POST /v1/sessions/:id/events`, each a fresh event id), and those sessions read
 // (`GET /v1/sessions/:id`).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { spawnChild } from './child.js';
 import { lastValue, linesOf, nextValue, stopChild } from './child-lines.js';
@@ -53,19 +55,34 @@ export const httpScenario: Scenario = {
       await stopChild(ceiling);
     }
 
-    const secret = freshJwtSecret();
-    const ledger = spawnChild('ledger-serve', [join(dir, 'http.db')], { env: { ...process.env, LEDGER_JWT_SECRET: secret } });
-    try {
-      const url = `http://127.0.0.1:${await nextValue<number>(linesOf(ledger), "the ledger's port")}`;
-      const token = tokenMinter(secret)({ role: 'controller', sub: 'cli-controller' });
-      const sessionsFile = join(dir, 'http-sessions.json');
-      for (const kind of ['start-session', 'record-fact', 'read-session'] as const) outcomes.set(kind, await load({ url, kind, token, sessionsFile }));
-    } catch (error) {
-      // The ceiling's figures stand; the ledger's say why they are missing.
-      const failed = `the ledger did not serve: ${error instanceof Error ? error.message : String(error)}`;
-      for (const kind of ['start-session', 'record-fact', 'read-session'] as const) if (!outcomes.has(kind)) outcomes.set(kind, { failed });
-    } finally {
-      await stopChild(ledger);
+    // The ledger, as `serve` runs it by default; then again with tracing on, exporting over
+    // OTLP to a collector of the bench's own that takes every export and keeps nothing.
+    const ledgerKinds = ['start-session', 'record-fact', 'read-session'] as const;
+    const untraced = await serveAndLoad('http.db', {}, ledgerKinds);
+    const collector = await startOtlpSink();
+    // A queue deep enough that no span is dropped (the default, 2,048, drops most under this
+    // load): the figure is the cost of exporting every span.
+    const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_MAX_QUEUE_SIZE: '262144', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '4096', OTEL_BSP_SCHEDULE_DELAY: '1000' };
+    const traced = await serveAndLoad('http-traced.db', tracingEnv, ['start-session', 'record-fact'] as const).finally(() => collector.close());
+    for (const [kind, each] of untraced) outcomes.set(kind, each);
+
+    async function serveAndLoad(file: string, env: Record<string, string>, kinds: readonly LoadKind[]): Promise<Map<LoadKind, Outcome>> {
+      const loaded = new Map<LoadKind, Outcome>();
+      const secret = freshJwtSecret();
+      const ledger = spawnChild('ledger-serve', [join(dir, file)], { env: { ...process.env, LEDGER_JWT_SECRET: secret, ...env } });
+      try {
+        const url = `http://127.0.0.1:${await nextValue<number>(linesOf(ledger), "the ledger's port")}`;
+        const token = tokenMinter(secret)({ role: 'controller', sub: 'cli-controller' });
+        const sessionsFile = join(dir, `${file}-sessions.json`);
+        for (const kind of kinds) loaded.set(kind, await load({ url, kind, token, sessionsFile }));
+      } catch (error) {
+        // The ceiling's figures stand; the ledger's say why they are missing.
+        const failed = `the ledger did not serve: ${error instanceof Error ? error.message : String(error)}`;
+        for (const kind of kinds) if (!loaded.has(kind)) loaded.set(kind, { failed });
+      } finally {
+        await stopChild(ledger);
+      }
+      return loaded;
     }
 
     const outcome = (kind: LoadKind) => outcomes.get(kind) ?? { failed: 'not run' };
@@ -78,6 +95,7 @@ export const httpScenario: Scenario = {
       ...figuresOf(label('POST /v1/sessions/:id/events'), outcome('record-fact'), postHolding),
       ...figuresOf(label('POST /v1/sessions'), outcome('start-session'), postHolding),
       ...figuresOf(label('GET /v1/sessions/:id'), outcome('read-session'), { reference: bareGet, referenceOutcome: outcome('bare-get'), atLeast: 0.8 }),
+      ...tracedFigures(label('POST /v1/sessions/:id/events'), outcome('record-fact'), traced.get('record-fact') ?? { failed: 'not run' }, collector.received),
     ];
   },
 };
@@ -121,4 +139,33 @@ function figuresOf(name: string, outcome: Outcome, holding?: Holding): Figure[] 
     if (p99UnderMs !== undefined) p99.target = { text: `< ${p99UnderMs} ms`, met: p99.value < p99UnderMs };
   }
   return [rate, p50, p99];
+}
+
+/**
+ * The cost of tracing: the same route, the ledger traced and exporting every span over OTLP,
+ * beside the untraced run of this bench. No target: it says what turning tracing on costs.
+ */
+function tracedFigures(untracedName: string, untraced: Outcome, traced: Outcome, received: { exports: number; bytes: number }): Figure[] {
+  const [rate, p50, p99] = figuresOf(`${untracedName}, traced (OTLP to a local collector)`, traced);
+  if ('result' in traced && 'result' in untraced) rate!.ratio = { to: untracedName, value: rateOf(traced.result) / rateOf(untraced.result) };
+  rate!.note = `${rate!.note ?? ''}; the collector took ${received.exports} exports, ${(received.bytes / 2 ** 20).toFixed(1)} MiB`;
+  return [rate!, p50!, p99!];
+}
+
+/** An OTLP/HTTP collector on 127.0.0.1 that answers every export and counts it. */
+async function startOtlpSink() {
+  const received = { exports: 0, bytes: 0 };
+  const server = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (received.bytes += chunk.length));
+    request.on('end', () => {
+      received.exports++;
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -5,9 +5,10 @@
 // does. Two settings differ from the defaults, each so the figure measures the ledger and not
 // a policy: the log at `warn` (one line per request would measure pino), and the rate limit
 // raised out of reach (a load generator is one credential sending what thousands of clients
-// would), though still counted, so its cost is in the figure.
+// would), though still counted, so its cost is in the figure. With OTEL_EXPORTER_OTLP_ENDPOINT
+// set by the scenario, it traces as `serve` then does.
 import { countDroppedLogLine } from '../src/application/process-metrics.js';
-import { composeServer } from '../src/cli/serve.js';
+import { composeServer, tracingOf } from '../src/cli/serve.js';
 import { loadConfig } from '../src/config.js';
 import { boundedLogDestination } from '../src/log-destination.js';
 import { createLogger } from '../src/logger.js';
@@ -27,12 +28,14 @@ export async function ledgerServe([path]: string[]): Promise<void> {
   });
   const log = boundedLogDestination(process.stderr, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
   const logger = createLogger(config.LOG_LEVEL, log);
-  const { ledger, app } = await composeServer(config, () => new Date(), logger);
+  const tracing = await tracingOf(config);
+  const { ledger, app } = await composeServer(config, () => new Date(), logger, tracing);
   const closed = new Promise<void>((resolve) =>
     process.once('SIGTERM', () => {
       void (async () => {
         await app.close();
         await ledger.close();
+        await tracing?.shutdown();
         resolve();
       })();
     }),

@@ -64,7 +64,7 @@ export const serve = defineCommand({
     const log = boundedLogDestination(stdout, { maxBytes: config.LEDGER_LOG_BUFFER_BYTES, onDrop: countDroppedLogLine });
     const logger = createLogger(config.LOG_LEVEL, log);
     // Before anything that makes spans; null (and none of the SDK loaded) unless the environment asks for traces.
-    const tracing = await startTracingOf(config);
+    const tracing = await tracingOf(config);
     const { ledger, app } = await composeServer(config, clock, logger, tracing);
 
     const stopped = new Promise<void>((resolve) => {
@@ -116,8 +116,8 @@ function tracingSettingsOf(config: LedgerConfig): TracingSettings {
   return { exporters: config.OTEL_TRACES_EXPORTER, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceVersion: packageVersion() };
 }
 
-/** The SDK, loaded only when traces are asked for: the default start stays as it was. */
-async function startTracingOf(config: LedgerConfig): Promise<Tracing | null> {
+/** The SDK, loaded and started only when traces are asked for: the default start stays as it was (the bench starts it the same way). */
+export async function tracingOf(config: LedgerConfig): Promise<Tracing | null> {
   const settings = tracingSettingsOf(config);
   if (exportersOf(settings).length === 0) return null;
   const { startTracing } = await import('../tracing/sdk.js');

@@ -16,7 +16,11 @@ const Secret = z
 const subscriptionOf = (providers: readonly string[]) =>
   z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
-    url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }),
+    // A user and password in the URL would be refused by fetch at every delivery, its error
+    // quoting them into the log; the signature is what authenticates the ledger to a receiver.
+    url: z
+      .url({ protocol: /^https?$/, error: 'an http(s) URL' })
+      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'no user or password in the URL: the signature authenticates the sender'),
     secret: Secret,
     statuses: z.array(z.enum(OUTCOMES)).min(1).optional(),
     eventTypes: z.array(z.enum(eventTypes as [EventType, ...EventType[]])).min(1).optional(),

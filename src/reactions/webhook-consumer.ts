@@ -12,8 +12,8 @@ import { buildMessage, type WebhookMessage } from './message.js';
 import { postMessage } from './post-message.js';
 import { createSessionStates } from './session-states.js';
 import type { WebhookSubscription } from './subscriptions.js';
-import { contextOfTraceparent, inSpan, LedgerAttributes, SpanKind } from '../tracing/tracer.js';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { contextOfTraceparent, LedgerAttributes, SpanKind, tracer } from '../tracing/tracer.js';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 
 /** Waits `ms`, or less if the signal aborts (it then resolves all the same). */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -84,41 +84,45 @@ export function createWebhookConsumer(options: ConsumerOptions) {
   }
 
   /**
-   * `deliver` in a span that is a child of the command that recorded the event (its stored
-   * `traceparent`): the request, its append and each subscription's delivery, in one trace.
-   * The POSTs carry this span's `traceparent`, so a traced receiver joins it.
+   * Posts until delivered or out of attempts; false when stopped first (the message is sent
+   * again after a restart). Each attempt is a span, a child of the command that recorded the
+   * event (its stored `traceparent`): the request, its append and each subscription's
+   * attempts, in one trace, none held open through a backoff. Each POST carries its attempt's
+   * `traceparent`, so a traced receiver joins the trace.
    */
-  function deliverInSpan(message: WebhookMessage, event: RecordedEvent, signal: AbortSignal): Promise<boolean> {
+  async function deliver(message: WebhookMessage, event: RecordedEvent, signal: AbortSignal): Promise<boolean> {
+    const at = event.position;
+    const parent = contextOfTraceparent(event.metadata.traceparent);
     const attributes = {
       [LedgerAttributes.subscription]: subscription.id,
       [LedgerAttributes.webhookId]: message.id,
       [LedgerAttributes.eventId]: event.eventId,
       [LedgerAttributes.eventType]: event.type,
-      [LedgerAttributes.position]: String(event.position),
+      [LedgerAttributes.position]: String(at),
       ...(event.metadata.correlationId && { [LedgerAttributes.correlationId]: event.metadata.correlationId }),
       ...(event.metadata.causationId && { [LedgerAttributes.causationId]: event.metadata.causationId }),
     };
-    const parent = contextOfTraceparent(event.metadata.traceparent);
-    return inSpan('webhook delivery', { parent, kind: SpanKind.PRODUCER, attributes }, (span) => deliver(message, event.position, signal, span));
-  }
-
-  /** Posts until delivered or out of attempts; false when stopped first (the message is sent again after a restart). */
-  async function deliver(message: WebhookMessage, at: bigint, signal: AbortSignal, span: Span): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await postMessage(target, message, clock(), signal);
-      span.setAttribute(LedgerAttributes.attempts, attempt);
+      const span = tracer.startSpan('webhook delivery', { kind: SpanKind.PRODUCER, attributes: { ...attributes, [LedgerAttributes.attempt]: attempt } }, parent);
+      const outcome = await context.with(trace.setSpan(parent ?? context.active(), span), () => postMessage(target, message, clock(), signal));
+      const settle = (said: string, status?: number) => {
+        span.setAttributes({ [LedgerAttributes.outcome]: said, ...(status !== undefined && { 'http.response.status_code': status }) });
+        if (!outcome.delivered) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+        span.end();
+      };
       if (signal.aborted) {
-        span.setAttribute('ledger.webhook.outcome', 'stopped');
+        settle('stopped');
         return false;
       }
       if (outcome.delivered) {
-        span.setAttributes({ 'ledger.webhook.outcome': 'delivered', 'http.response.status_code': outcome.status });
+        settle('delivered', outcome.status);
         delivered++;
         observer.delivered(subscription.id);
         return true;
       }
       observer.failedAttempt(subscription.id);
       if (attempt >= schedule.maxAttempts) {
+        settle('dead-lettered');
         state.deadLetter({
           subscriptionId: subscription.id,
           webhookId: message.id,
@@ -129,14 +133,13 @@ export function createWebhookConsumer(options: ConsumerOptions) {
           failedAt: clock().toISOString(),
         });
         stored = at;
-        span.setAttribute('ledger.webhook.outcome', 'dead-lettered');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         observer.deadLettered(subscription.id);
         logger.error({ subscription: subscription.id, webhookId: message.id, position: String(at), attempts: attempt, err: outcome.error }, 'webhook message dead-lettered');
         return true;
       }
       const waitMs = nextDelayMs(schedule, attempt, retryAfterMs(outcome.retryAfter, clock()), random);
-      span.addEvent('attempt failed', { attempt, error: outcome.error, 'ledger.webhook.retry_in_ms': waitMs });
+      span.setAttribute(LedgerAttributes.retryInMs, waitMs);
+      settle('failed');
       logger.warn({ subscription: subscription.id, webhookId: message.id, attempt, retryInMs: waitMs, err: outcome.error }, 'webhook delivery failed; retrying');
       await sleep(waitMs, signal);
       if (signal.aborted) return false;
@@ -184,7 +187,7 @@ export function createWebhookConsumer(options: ConsumerOptions) {
           continue;
         }
         // What was skipped before it is passed for good once it is out.
-        if (!(await deliverInSpan(webhook, event, signal))) return;
+        if (!(await deliver(webhook, event, signal))) return;
         position = event.position;
         storeCheckpoint();
       }

@@ -23,7 +23,9 @@ export const LedgerAttributes = {
   projection: 'ledger.projection',
   subscription: 'ledger.webhook.subscription',
   webhookId: 'ledger.webhook.id',
-  attempts: 'ledger.webhook.attempts',
+  attempt: 'ledger.webhook.attempt',
+  outcome: 'ledger.webhook.outcome',
+  retryInMs: 'ledger.webhook.retry_in_ms',
 } as const;
 
 /**

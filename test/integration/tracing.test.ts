@@ -7,7 +7,7 @@
  * real, on 127.0.0.1. No token, ticket, secret or credential appears in any span.
  */
 import { randomUUID } from 'node:crypto';
-import { trace, type Attributes } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
@@ -24,21 +24,29 @@ const tracing = startTracing({}, [new SimpleSpanProcessor(exporter)])!;
 t.teardown(() => tracing.shutdown());
 
 const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
-const receiver = await startReceiver(() => ({ status: 204 }));
+// Answers 204, but 503 to the first message of a session whose id is in `refuseOnce`.
+const refuseOnce = new Set<string>();
+const receiver = await startReceiver(({ body }) => {
+  const { sessionId } = (JSON.parse(body) as { data: { sessionId: string } }).data;
+  return refuseOnce.delete(sessionId) ? { status: 503 } : { status: 204 };
+});
 t.teardown(() => receiver.close());
 const ledger = await startLedger({
   requestSpans: tracing.requests,
-  webhooks: { subscriptions: parseSubscriptions(JSON.stringify([{ id: 'ops', url: receiver.url('/hooks'), secret, statuses: ['completed'] }]), PROVIDERS, 'inline') },
+  webhooks: {
+    subscriptions: parseSubscriptions(JSON.stringify([{ id: 'ops', url: receiver.url('/hooks'), secret, statuses: ['completed'] }]), PROVIDERS, 'inline'),
+    schedule: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+  },
 });
 t.teardown(() => ledger.close());
 
 const spanId = (span: Pick<ReadableSpan, 'spanContext'>) => span.spanContext().spanId;
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
-/** The spans exported so far, once one is as `wanted` says (spans end after what they wrap answered). */
-async function spansOnce(what: string, wanted: (span: ReadableSpan) => boolean): Promise<ReadableSpan[]> {
+/** The spans exported so far, once each of `wanted` finds one (spans end after what they wrap answered). */
+async function spansOnce(what: string, ...wanted: ((span: ReadableSpan) => boolean)[]): Promise<ReadableSpan[]> {
   return within(
     (async () => {
-      while (!exporter.getFinishedSpans().some(wanted)) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!wanted.every((each) => exporter.getFinishedSpans().some(each))) await new Promise((resolve) => setTimeout(resolve, 10));
       return exporter.getFinishedSpans();
     })(),
     what,
@@ -82,7 +90,7 @@ t.test('one trace from the agent call through the append, the projector batch, t
   const told = await within(watch.next(), 'the watch tells the completion');
   t.equal(told.value?.session.status, 'completed');
   await within(receiver.arrived('/hooks', 1), 'the webhook is delivered');
-  const spans = await spansOnce('a span of the delivery', (span) => span.name === 'webhook delivery');
+  const spans = await spansOnce('the span of the delivery', (span) => span.name === 'webhook delivery');
   watching.abort();
   await watch.return(undefined).catch(() => {});
 
@@ -129,7 +137,7 @@ t.test('one trace from the agent call through the append, the projector batch, t
 
   const delivery = one('webhook delivery');
   t.equal(parentOf(delivery), spanId(command), 'the delivery: a child of the command, through the stored traceparent');
-  t.match(delivery.attributes, { 'ledger.webhook.subscription': 'ops', 'ledger.webhook.attempts': 1, 'ledger.webhook.outcome': 'delivered', 'ledger.correlation_id': correlationId });
+  t.match(delivery.attributes, { 'ledger.webhook.subscription': 'ops', 'ledger.webhook.attempt': 1, 'ledger.webhook.outcome': 'delivered', 'ledger.correlation_id': correlationId });
   const [taken] = receiver.received;
   t.equal(taken!.headers.traceparent, `00-${traceId}-${spanId(delivery)}-01`, 'the POST carries the delivery span, so a traced receiver joins the trace');
   t.ok(new Webhook(secret).verify(taken!.body, taken!.headers), 'and its signature still verifies');
@@ -143,9 +151,10 @@ t.test('one trace from the agent call through the append, the projector batch, t
   t.comment(`the trace, as exported:\n${treeOf(spans, root)}`);
 });
 
-t.test('no token, ticket, secret or credential in any span', async (t) => {
+t.test('no token, ticket, secret or credential in any span; each delivery attempt a span of its own', async (t) => {
   const started = await ledger.call('POST', '/v1/sessions', { token: ledger.controller, body: { userId: 'user-2', provider: 'codex', browserVmId: `vm-${randomUUID()}` } });
   const { sessionId } = started.body as { sessionId: string };
+  refuseOnce.add(sessionId);
   const frontend = ledger.frontend('user-2');
   const ticket = await ledger.call('POST', '/v1/watch-tickets', { token: frontend, body: { sessionId } });
   const { watch: watchPath, ticket: ticketText } = ticket.body as { watch: string; ticket: string };
@@ -154,15 +163,35 @@ t.test('no token, ticket, secret or credential in any span', async (t) => {
   const malformed = await ledger.call('GET', `/v1/sessions/${sessionId}`, { token: 'not.a.jwt' });
   t.equal(malformed.status, 401);
   const agentToken = ledger.agent(sessionId);
+  const eventId = randomUUID();
   await ledger.call('POST', `/v1/sessions/${sessionId}/events`, {
     token: agentToken,
-    body: { type: 'CredentialsStored', eventId: randomUUID(), data: { provider: 'codex', credentialRef: 'cred-ref-secretive-2' } },
+    body: { type: 'CredentialsStored', eventId, data: { provider: 'codex', credentialRef: 'cred-ref-secretive-2' } },
   });
-  await within(receiver.arrived('/hooks', 2), 'its webhook is delivered');
+  await within(receiver.arrived('/hooks', 3), 'its webhook is refused once, then delivered');
   t.match(await within(answer.text(), 'the watch ends with the completion'), /event: end/);
   // The watch's request span ends once the server has ended the watch.
-  const spans = await spansOnce('the span of the watch opened with a ticket', (span) =>
-    String(span.attributes['url.path']).startsWith(`/v1/sessions/${sessionId}/watch`),
+  const spans = await spansOnce(
+    'the span of the watch opened with a ticket, and of the delivery',
+    (span) => String(span.attributes['url.path']).startsWith(`/v1/sessions/${sessionId}/watch`),
+    (span) => span.attributes['ledger.event_id'] === eventId && span.attributes['ledger.webhook.outcome'] === 'delivered',
+  );
+  const command = spans.find((span) => span.name === 'command RecordFact' && span.attributes['ledger.session_id'] === sessionId)!;
+  const attempts = spans.filter((span) => span.name === 'webhook delivery' && parentOf(span) === spanId(command));
+  t.same(
+    attempts.map((span) => [span.attributes['ledger.webhook.attempt'], span.attributes['ledger.webhook.outcome'], span.status.code]),
+    [
+      [1, 'failed', SpanStatusCode.ERROR],
+      [2, 'delivered', SpanStatusCode.UNSET],
+    ],
+    'a failed attempt and the delivery, each a child of the command',
+  );
+  t.match(attempts[0]!.attributes, { 'ledger.webhook.retry_in_ms': Number }, 'the failed one says when the next comes');
+  t.equal(attempts[0]!.status.message, 'answered 503');
+  t.same(
+    receiver.received.slice(1).map((taken) => taken.headers.traceparent.split('-')[2]),
+    attempts.map(spanId),
+    'each POST carries its own attempt as parent',
   );
   const secrets = [ledger.controller, frontend, agentToken, ticketText, 'not.a.jwt', secret, 'cred-ref-secretive-1', 'cred-ref-secretive-2'];
   const values = (attributes: Attributes) => Object.values(attributes).map((value) => JSON.stringify(value));

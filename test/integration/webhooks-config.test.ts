@@ -35,6 +35,7 @@ t.test('each fault is named by its field', async (t) => {
   const cases: [unknown, RegExp][] = [
     [[good, { ...good }], /1\.id: id ops is used twice/],
     [[{ ...good, url: 'ftp://example.com/' }], /0\.url: an http\(s\) URL/],
+    [[{ ...good, url: 'https://ops:hunter2@example.com/hooks' }], /0\.url: no user or password in the URL/],
     [[{ ...good, secret: 'not-a-secret' }], /0\.secret: a Standard Webhooks secret/],
     [[{ ...good, secret: 'whsec_c2hvcnQ=' }], /0\.secret: the key after whsec_ must be at least 24 bytes/],
     [[{ ...good, statuses: ['pending'] }], /0\.statuses\.0:/],
