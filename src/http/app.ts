@@ -19,6 +19,7 @@ import { answerAsTheLedger } from './node-answers.js';
 import { opsRoutes } from './ops.js';
 import { rateLimit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
+import { requestSpans } from './request-spans.js';
 import { declareSharedProblems } from './route-schemas.js';
 import { sessionRoutes } from './sessions.js';
 import { statsRoutes } from './stats.js';
@@ -89,7 +90,7 @@ export async function buildApp(ledger: Ledger, options: HttpOptions) {
   });
   answerAsTheLedger(app.server);
   // First: it wraps the hooks and routes registered after it, and each request's span is their parent.
-  if (options.requestSpans) await app.register(options.requestSpans.plugin());
+  if (options.requestSpans) await app.register(requestSpans, { instrumentation: options.requestSpans });
   // JSON only: any other body is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);

@@ -160,6 +160,11 @@ t.test('no token, ticket, secret or credential in any span; each delivery attemp
   const { watch: watchPath, ticket: ticketText } = ticket.body as { watch: string; ticket: string };
   const answer = await fetch(`${ledger.url}${watchPath}`, { headers: { accept: 'text/event-stream' } });
   t.equal(answer.status, 200, 'a watch opened with its ticket');
+  // A watch its page leaves: its request span ends all the same, as left.
+  const leaving = new AbortController();
+  const left = await fetch(`${ledger.url}/v1/sessions/${sessionId}/watch`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${frontend}` }, signal: leaving.signal });
+  t.equal(left.status, 200);
+  leaving.abort();
   const malformed = await ledger.call('GET', `/v1/sessions/${sessionId}`, { token: 'not.a.jwt' });
   t.equal(malformed.status, 401);
   const agentToken = ledger.agent(sessionId);
@@ -175,6 +180,12 @@ t.test('no token, ticket, secret or credential in any span; each delivery attemp
     'the span of the watch opened with a ticket, and of the delivery',
     (span) => String(span.attributes['url.path']).startsWith(`/v1/sessions/${sessionId}/watch`),
     (span) => span.attributes['ledger.event_id'] === eventId && span.attributes['ledger.webhook.outcome'] === 'delivered',
+    (span) => span.attributes['ledger.request.left_by_client'] === true,
+  );
+  t.match(
+    spans.find((span) => span.attributes['ledger.request.left_by_client'] === true)?.attributes,
+    { 'http.route': '/v1/sessions/:id/watch', 'url.path': `/v1/sessions/${sessionId}/watch` },
+    'the watch its page left',
   );
   const command = spans.find((span) => span.name === 'command RecordFact' && span.attributes['ledger.session_id'] === sessionId)!;
   const attempts = spans.filter((span) => span.name === 'webhook delivery' && parentOf(span) === spanId(command));
