@@ -1,7 +1,7 @@
 import { trace, type Context, type Span } from '@opentelemetry/api';
 import { sessionIdOfStream, type RecordedEvent } from '../events/index.js';
 import { noteCause } from '../tracing/causes.js';
-import { contextOfTraceparent, LedgerAttributes, linkOfTraceparent, markFailed, tracer } from '../tracing/tracer.js';
+import { contextOfTraceparent, LedgerAttributes, markFailed, tracer } from '../tracing/tracer.js';
 import type { SessionRow } from './session-row.js';
 
 /** The spans of one projector batch, from its start to its commit. */
@@ -12,29 +12,31 @@ export interface BatchSpans {
 
 /**
  * A batch holds events of many requests, so it is a span of its own, linked to each event's
- * command; and each traced event gets a span in its request's trace, a child of the command
- * that recorded it, lasting until the batch is committed: in one trace, the request, the
- * append and the moment the read model showed it. Events recorded without a `traceparent`
- * (tracing off when they were appended) get none.
+ * command. Live, each traced event also gets a span in its request's trace, a child of the
+ * command that recorded it, lasting until the batch is committed: in one trace, the request,
+ * the append and the moment the read model showed it. A catch-up (a restart, a rebuild) makes
+ * only its batch spans: a span per event of a replayed log would flood the collector with
+ * spans for traces long closed. Events recorded untraced (no `traceparent`) get none.
  */
-export function startBatchSpans(projection: string, events: readonly RecordedEvent[]): BatchSpans {
-  const links = events.flatMap((event) => linkOfTraceparent(event.metadata.traceparent) ?? []);
+export function startBatchSpans(projection: string, events: readonly RecordedEvent[], live: boolean): BatchSpans {
+  const causes = events.map((event) => contextOfTraceparent(event.metadata.traceparent));
   const batch = tracer.startSpan(`project batch ${projection}`, {
     root: true,
-    links,
+    links: causes.flatMap((cause) => (cause === undefined ? [] : [{ context: trace.getSpanContext(cause)! }])),
     attributes: {
       [LedgerAttributes.projection]: projection,
       [LedgerAttributes.events]: events.length,
       'ledger.first_position': String(events[0]?.position ?? 0n),
       'ledger.last_position': String(events.at(-1)?.position ?? 0n),
+      'ledger.live': live,
     },
   });
   const applied: Span[] = [];
   // The last traced event of each session: the cause of the row the batch leaves.
   const causeBySession = new Map<string, Context>();
-  for (const event of events) {
-    const parent = contextOfTraceparent(event.metadata.traceparent);
-    if (parent === undefined) continue;
+  events.forEach((event, index) => {
+    const parent = causes[index];
+    if (!live || parent === undefined) return;
     const span = tracer.startSpan(
       `project ${event.type}`,
       {
@@ -53,7 +55,7 @@ export function startBatchSpans(projection: string, events: readonly RecordedEve
     applied.push(span);
     const sessionId = sessionIdOfStream(event.streamName);
     if (sessionId !== null) causeBySession.set(sessionId, trace.setSpan(parent, span));
-  }
+  });
 
   return {
     end(rows, failure) {

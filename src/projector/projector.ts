@@ -102,7 +102,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   function flush(batch: RecordedEvent[]): void {
     if (batch.length === 0) return;
     const events = batch.splice(0);
-    const spans = startBatchSpans(projection.name, events);
+    const spans = startBatchSpans(projection.name, events, caughtUp);
     let applied;
     try {
       applied = projection.apply(events);

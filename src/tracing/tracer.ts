@@ -45,12 +45,6 @@ export function contextOfTraceparent(traceparent: string | undefined): Context |
   return trace.getSpan(extracted) === undefined ? undefined : extracted;
 }
 
-/** A link to the span a stored `traceparent` names, for a span that handles many events at once. */
-export function linkOfTraceparent(traceparent: string | undefined): Link | undefined {
-  const span = trace.getSpan(contextOfTraceparent(traceparent) ?? ROOT_CONTEXT);
-  return span && { context: span.spanContext() };
-}
-
 /** The trace and span ids of the active span, for a log line; none when nothing is traced. */
 export function activeTraceFields(): { trace_id: string; span_id: string } | undefined {
   const span = trace.getActiveSpan();

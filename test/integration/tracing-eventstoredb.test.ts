@@ -71,4 +71,22 @@ t.test("another instance's projectors and webhooks join the trace of the request
   const [delivery] = childrenOfCommand('webhook delivery');
   t.match(delivery?.attributes, { 'ledger.webhook.subscription': 'elsewhere', 'ledger.webhook.outcome': 'delivered' }, "the other instance's delivery: a child of the command");
   t.equal(receiver.received[0]!.headers.traceparent.split('-')[1], command.spanContext().traceId, 'and its POST carries the trace');
+
+  // A third instance, started later, catches up on the log: a batch span, linked to the
+  // commands, and no span per event in traces long closed.
+  const late = await createLedger({ store: { kind: 'eventstoredb', connectionString: emulator.connectionString, readModelPath: join(dir, 'late.db') }, providers: PROVIDERS });
+  t.teardown(() => late.close());
+  late.start();
+  const caughtUpBatch = await within(
+    (async () => {
+      for (;;) {
+        const found = exporter.getFinishedSpans().find((span) => span.name === 'project batch auth_sessions' && span.attributes['ledger.live'] === false && span.links.some((link) => link.context.spanId === command.spanContext().spanId));
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })(),
+    'the late instance catches up',
+  );
+  t.equal(caughtUpBatch.parentSpanContext, undefined, 'its batch: a root span of its own');
+  t.equal(exporter.getFinishedSpans().filter((span) => span.name === 'project CredentialsStored').length, 4, 'no span per event replayed');
 });
