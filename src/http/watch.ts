@@ -28,10 +28,6 @@ const eventStream = (description: string) => ({ description, content: { 'text/ev
 const watchSecurity = [...readSecurity, { watchTicket: [] }];
 
 /**
- * @fastify/sse answers a request whose `Accept` refuses event streams itself, before the
- * handler, with a 406 in plain JSON. Said instead as every other refusal is: a problem.
- */
-/**
  * Sends a watch message about a change, in a span that is a child of the projector's span for
  * the event behind it, when that event was traced: the request that recorded it, the commit
  * and each watcher's message, in one trace.
@@ -43,6 +39,10 @@ function inCauseSpan(row: SessionRow, event: string, send: () => Promise<void>):
   return inSpan('watch message', { parent: cause, kind: SpanKind.PRODUCER, attributes }, send);
 }
 
+/**
+ * @fastify/sse answers a request whose `Accept` refuses event streams itself, before the
+ * handler, with a 406 in plain JSON. Said instead as every other refusal is: a problem.
+ */
 async function notAcceptableAsProblem(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
   if (reply.statusCode !== 406) return payload;
   reply.type('application/problem+json');

@@ -1,7 +1,7 @@
 import { trace, type Context, type Span } from '@opentelemetry/api';
 import { sessionIdOfStream, type RecordedEvent } from '../events/index.js';
 import { noteCause } from '../tracing/causes.js';
-import { contextOfTraceparent, LedgerAttributes, markFailed, tracer } from '../tracing/tracer.js';
+import { contextOfTraceparent, eventAttributes, LedgerAttributes, markFailed, tracer } from '../tracing/tracer.js';
 import type { SessionRow } from './session-row.js';
 
 /** The spans of one projector batch, from its start to its commit. */
@@ -41,14 +41,7 @@ export function startBatchSpans(projection: string, events: readonly RecordedEve
       `project ${event.type}`,
       {
         links: [{ context: batch.spanContext() }],
-        attributes: {
-          [LedgerAttributes.projection]: projection,
-          [LedgerAttributes.eventId]: event.eventId,
-          [LedgerAttributes.eventType]: event.type,
-          [LedgerAttributes.position]: String(event.position),
-          ...(event.metadata.correlationId && { [LedgerAttributes.correlationId]: event.metadata.correlationId }),
-          ...(event.metadata.causationId && { [LedgerAttributes.causationId]: event.metadata.causationId }),
-        },
+        attributes: { [LedgerAttributes.projection]: projection, ...eventAttributes(event) },
       },
       parent,
     );

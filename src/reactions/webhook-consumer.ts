@@ -12,7 +12,7 @@ import { buildMessage, type WebhookMessage } from './message.js';
 import { postMessage } from './post-message.js';
 import { createSessionStates } from './session-states.js';
 import type { WebhookSubscription } from './subscriptions.js';
-import { contextOfTraceparent, LedgerAttributes, SpanKind, tracer } from '../tracing/tracer.js';
+import { contextOfTraceparent, eventAttributes, LedgerAttributes, SpanKind, tracer } from '../tracing/tracer.js';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 
 /** Waits `ms`, or less if the signal aborts (it then resolves all the same). */
@@ -93,15 +93,7 @@ export function createWebhookConsumer(options: ConsumerOptions) {
   async function deliver(message: WebhookMessage, event: RecordedEvent, signal: AbortSignal): Promise<boolean> {
     const at = event.position;
     const parent = contextOfTraceparent(event.metadata.traceparent);
-    const attributes = {
-      [LedgerAttributes.subscription]: subscription.id,
-      [LedgerAttributes.webhookId]: message.id,
-      [LedgerAttributes.eventId]: event.eventId,
-      [LedgerAttributes.eventType]: event.type,
-      [LedgerAttributes.position]: String(at),
-      ...(event.metadata.correlationId && { [LedgerAttributes.correlationId]: event.metadata.correlationId }),
-      ...(event.metadata.causationId && { [LedgerAttributes.causationId]: event.metadata.causationId }),
-    };
+    const attributes = { [LedgerAttributes.subscription]: subscription.id, [LedgerAttributes.webhookId]: message.id, ...eventAttributes(event) };
     for (let attempt = 1; ; attempt++) {
       const span = tracer.startSpan('webhook delivery', { kind: SpanKind.PRODUCER, attributes: { ...attributes, [LedgerAttributes.attempt]: attempt } }, parent);
       const outcome = await context.with(trace.setSpan(parent ?? context.active(), span), () => postMessage(target, message, clock(), signal));

@@ -1,3 +1,4 @@
+import type { RecordedEvent } from '../events/index.js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 
 /**
@@ -27,6 +28,18 @@ export const LedgerAttributes = {
   outcome: 'ledger.webhook.outcome',
   retryInMs: 'ledger.webhook.retry_in_ms',
 } as const;
+
+/** The attributes that name a recorded event in a span about it: its id, type, place, and the ids tying it to others. */
+export function eventAttributes(event: RecordedEvent): Attributes {
+  const { correlationId, causationId } = event.metadata;
+  return {
+    [LedgerAttributes.eventId]: event.eventId,
+    [LedgerAttributes.eventType]: event.type,
+    [LedgerAttributes.position]: String(event.position),
+    ...(correlationId && { [LedgerAttributes.correlationId]: correlationId }),
+    ...(causationId && { [LedgerAttributes.causationId]: causationId }),
+  };
+}
 
 /**
  * The W3C `traceparent` of the active span, as a field to spread into an event's metadata or a
