@@ -131,6 +131,9 @@ export const watchRoutes = fp<WatchRoutesOptions>(
     routes.get(
       '/v1/sessions/:id/watch',
       {
+        // A watch is a stream that lasts: a HEAD of it would hold its connection open with
+        // nothing to send. HEAD is answered as any method no route takes: 404.
+        exposeHeadRoute: false,
         onRequest: authenticateWatch,
         preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },
@@ -202,6 +205,7 @@ export const watchRoutes = fp<WatchRoutesOptions>(
     routes.get(
       '/v1/sessions/watch',
       {
+        exposeHeadRoute: false,
         onRequest: app.authenticate,
         preSerialization: notAcceptableAsProblem,
         sse: { kind: 'only' },

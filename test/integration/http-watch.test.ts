@@ -154,6 +154,16 @@ t.test('the same rules as reading a session', async (t) => {
   await problem(await watch(ledger, sessionId, controller, { lastEventId: 'yesterday' }), 400, 'validation');
 });
 
+t.test('a HEAD of a watch, with a good token, is answered at once: 404, as any method no route takes', async (t) => {
+  const { sessionId } = await start();
+  for (const path of [`/v1/sessions/${sessionId}/watch`, '/v1/sessions/watch']) {
+    // A watch route's HEAD used to hold its connection open and answer nothing.
+    const response = await fetch(`${ledger.url}${path}`, { method: 'HEAD', headers: { authorization: `Bearer ${controller}`, accept: 'text/event-stream' }, signal: AbortSignal.timeout(5000) });
+    t.equal(response.status, 404, path);
+    t.match(response.headers.get('content-type'), 'application/problem+json');
+  }
+});
+
 t.test('closing the server ends open watches', async (t) => {
   const other = await startLedger();
   const { sessionId } = await start(other);
